@@ -1,0 +1,48 @@
+# The course's two everyday commands are `make book` and `make test`.
+# Both create the pinned environment in .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENV_STAMP := $(VENV)/.installed
+BOOK_HTML := _build/html/index.html
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: env book test browser bench lock release check clean
+
+$(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+env: $(ENV_STAMP)
+
+book: $(ENV_STAMP)
+	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) $(JB_FLAGS)
+	@echo "The book is at file://$(CURDIR)/$(BOOK_HTML)"
+
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+test: $(ENV_STAMP) browser
+	$(BIN)/python -m pytest
+
+bench: $(ENV_STAMP)
+	$(BIN)/python benchmarks/book_build.py
+
+release: $(ENV_STAMP)
+	$(BIN)/python -m autograder release
+
+check: $(ENV_STAMP)
+	$(BIN)/python -m autograder check
+
+# Re-pin every dependency after changing requirements.txt.
+lock: $(ENV_STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
+
+clean:
+	rm -rf _build
