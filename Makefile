@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
-BOOK_HTML := _build/html/index.html
+# Where _build/ goes; tests and benchmarks point it at a scratch folder.
+BUILD_ROOT ?= $(CURDIR)
 JB_FLAGS := -W -n --keep-going
 
 .PHONY: env book test browser bench lock release check clean
@@ -19,8 +20,8 @@ $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 env: $(ENV_STAMP)
 
 book: $(ENV_STAMP)
-	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) $(JB_FLAGS)
-	@echo "The book is at file://$(CURDIR)/$(BOOK_HTML)"
+	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(BUILD_ROOT) $(JB_FLAGS)
+	@echo "The book is at file://$(abspath $(BUILD_ROOT))/_build/html/index.html"
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:

@@ -1,0 +1,1 @@
+"""Shared helpers of the astro-statistics course: data loaders and plotting helpers."""
