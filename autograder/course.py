@@ -1,0 +1,48 @@
+"""Where things live: nbgrader's source folder is solutions/, its release folder exercises/.
+
+An assignment is named by its chapter slug: ``solutions/<slug>/<slug>.ipynb`` is the
+single source of the exercise and ``exercises/<slug>/<slug>.ipynb`` its release.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AutograderError
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = "solutions"
+RELEASE_DIR = "exercises"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    root: Path = ROOT
+
+    @property
+    def source(self) -> Path:
+        return self.root / SOURCE_DIR / self.name / f"{self.name}.ipynb"
+
+    @property
+    def release(self) -> Path:
+        return self.root / RELEASE_DIR / self.name / f"{self.name}.ipynb"
+
+
+def assignment_names(root: Path = ROOT) -> list[str]:
+    """Every assignment that has a source notebook, sorted."""
+    source_dir = root / SOURCE_DIR
+    if not source_dir.is_dir():
+        return []
+    return sorted(p.name for p in source_dir.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def find_assignments(names: list[str] | None, root: Path = ROOT) -> list[Assignment]:
+    """The named assignments (all of them when ``names`` is empty), or a clear error."""
+    known = assignment_names(root)
+    if not known:
+        raise AutograderError(f"no assignments found under {root / SOURCE_DIR}: is this a course checkout?")
+    for name in names or []:
+        if name not in known:
+            raise AutograderError(
+                f"unknown assignment '{name}': known assignments are {', '.join(known)}"
+            )
+    return [Assignment(name, root) for name in (names or known)]

@@ -1,0 +1,155 @@
+"""Run a list of notebook cells in a separate Python process and collect its events.
+
+This is the trusted side. It turns IPython syntax into plain Python here (nothing is
+handed to a shell), starts ``autograder.child`` with a minimal environment and resource
+limits, reads its event stream as it arrives (so results survive a later crash or
+time-out) and kills the child's whole process group at the end.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+MAX_EVENT_STREAM_CHARS = 20_000_000
+MAX_CAPTURED_CHARS = 20_000
+KNOWN_EVENTS = {"probe", "cell"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_seconds: float = 120.0
+    memory_bytes: int = 4 * 2**30
+    file_bytes: int = 64 * 2**20
+    open_files: int = 256
+
+
+@dataclass(frozen=True)
+class CellJob:
+    """One code cell to run: its id (nbgrader grade_id, or a position), role and code."""
+    id: str
+    role: str
+    source: str
+
+
+@dataclass
+class RunOutcome:
+    events: list = field(default_factory=list)
+    returncode: int | None = None
+    timed_out: bool = False
+    stdout: str = ""
+    stderr: str = ""
+
+    def cell_status(self) -> dict:
+        """The last reported status of each cell: {"status": ..., "error": ...}."""
+        return {e["cell"]: e for e in self.events if e["event"] == "cell"}
+
+    def probes(self) -> dict:
+        """Probe events grouped by cell, then by name (the first report of a name wins)."""
+        grouped: dict = {}
+        for e in self.events:
+            if e["event"] == "probe":
+                grouped.setdefault(e["cell"], {}).setdefault(e["name"], e)
+        return grouped
+
+    def ending(self) -> str:
+        """Why the process stopped, in words a student understands."""
+        if self.timed_out:
+            return "the notebook ran out of time"
+        if self.returncode and self.returncode < 0:
+            return f"the notebook's process was killed by signal {signal.Signals(-self.returncode).name}"
+        if self.returncode:
+            return f"the notebook's process exited early with code {self.returncode}"
+        return "the notebook stopped before reaching this cell"
+
+
+_transformer = TransformerManager()
+
+
+def to_python(source: str) -> str:
+    """IPython cell syntax (magics, !shell) as plain Python calls on get_ipython()."""
+    try:
+        return _transformer.transform_cell(source)
+    except Exception:  # leave it to the child to report the syntax error
+        return source
+
+
+def _child_env(workdir: Path) -> dict:
+    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
+    return {**keep, "HOME": str(workdir), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "MPLCONFIGDIR": str(workdir / ".matplotlib")}
+
+
+def _read_events(fd: int, outcome: RunOutcome) -> None:
+    """Parse the event stream; lines that are not well-formed events are ignored."""
+    budget = MAX_EVENT_STREAM_CHARS
+    with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            budget -= len(line)
+            if budget < 0:
+                break
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and event.get("event") in KNOWN_EVENTS \
+                    and isinstance(event.get("cell"), str):
+                outcome.events.append(event)
+
+
+def _tail(path: Path) -> str:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - MAX_CAPTURED_CHARS))
+        return f.read().decode("utf-8", errors="replace")
+
+
+def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits = Limits()) -> RunOutcome:
+    """Run the cells in order in a fresh child process; never raises for student faults."""
+    outcome = RunOutcome()
+    with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
+        scratch = Path(scratch)
+        workdir = Path(workdir) if workdir else scratch
+        job = {"cells": [{"id": c.id, "role": c.role, "source": to_python(c.source)} for c in cells],
+               "limits": {"cpu_seconds": int(limits.wall_seconds) + 5, "memory_bytes": limits.memory_bytes,
+                          "file_bytes": limits.file_bytes, "open_files": limits.open_files}}
+        read_fd, write_fd = os.pipe()
+        with open(scratch / "stdout", "wb") as out, open(scratch / "stderr", "wb") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
+                stdin=subprocess.PIPE, stdout=out, stderr=err, pass_fds=(write_fd,),
+                cwd=workdir, env=_child_env(scratch), start_new_session=True,
+            )
+        os.close(write_fd)
+        reader = threading.Thread(target=_read_events, args=(read_fd, outcome), daemon=True)
+        reader.start()
+        try:
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            outcome.returncode = proc.wait(timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            outcome.timed_out = True
+        finally:
+            _kill_group(proc)
+        outcome.returncode = proc.wait() if not outcome.timed_out else None
+        reader.join(timeout=5)
+        outcome.stdout, outcome.stderr = _tail(scratch / "stdout"), _tail(scratch / "stderr")
+    return outcome
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Nothing the notebook started may outlive it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,93 @@
+"""Scores, computed in the trusted process from plain data.
+
+A question (a graded test cell) earns its points only when its cell ran to the end in the
+student's process AND every hidden probe that the reference solution recorded for it was
+recorded again with a value equal to the reference's within the reference's tolerances.
+The student's process can lie about the first part, but not about the second.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .notebook import Question
+
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    points: float
+    max_points: float
+    status: str
+    message: str = ""
+
+
+def decode(value):
+    """Plain data from the child back into Python and numpy values."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.array(value["__ndarray__"], dtype=float if value.get("dtype") == "f" else None) \
+                .reshape(value["shape"])
+        return {k: decode(v) for k, v in value.items()}
+    return value
+
+
+def values_match(expected, actual, rtol: float, atol: float) -> bool:
+    """Equal structure; numbers equal within tolerances (nan matches nan, inf matches inf)."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and expected.keys() == actual.keys() and all(
+            values_match(expected[k], actual[k], rtol, atol) for k in expected)
+    if isinstance(expected, (str, type(None))) or isinstance(actual, (str, type(None), dict)):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    try:
+        want = np.asarray(expected, dtype=float)
+        got = np.asarray(actual, dtype=float)
+    except (TypeError, ValueError):  # ragged sequences: compare item by item
+        return isinstance(actual, list) and len(actual) == len(expected) and all(
+            values_match(e, a, rtol, atol) for e, a in zip(expected, actual))
+    return want.shape == got.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _first_line(error: str) -> str:
+    line = error.strip().splitlines()[-1] if error.strip() else "an error"
+    if line.startswith("NotImplementedError"):
+        return "not answered yet (the stub still raises NotImplementedError)"
+    return line
+
+
+def score(questions: list[Question], outcome, oracle: dict | None) -> list[QuestionResult]:
+    """One result per question. With ``oracle=None`` only the visible checks count."""
+    statuses, probes = outcome.cell_status(), outcome.probes()
+    results = []
+    for q in questions:
+        state = statuses.get(q.id)
+        if state is None:
+            results.append(QuestionResult(q.id, 0.0, q.points, NOT_RUN, outcome.ending()))
+            continue
+        if state["status"] != "ok":
+            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, _first_line(state.get("error", ""))))
+            continue
+        wrong = _wrong_probes(oracle.get(q.id, {}), probes.get(q.id, {})) if oracle is not None else []
+        if wrong:
+            total = len(oracle.get(q.id, {}))
+            results.append(QuestionResult(q.id, 0.0, q.points, FAILED,
+                                          f"{len(wrong)} of {total} hidden checks differ from the reference solution"))
+        else:
+            results.append(QuestionResult(q.id, q.points, q.points, PASSED))
+    return results
+
+
+def _wrong_probes(expected: dict, actual: dict) -> list[str]:
+    """Names of the reference's probes that the student's run did not reproduce."""
+    wrong = []
+    for name, reference in expected.items():
+        mine = actual.get(name)
+        if mine is None or not values_match(decode(reference["value"]), decode(mine["value"]),
+                                             reference["rtol"], reference["atol"]):
+            wrong.append(name)
+    return wrong
