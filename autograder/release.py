@@ -33,7 +33,9 @@ def generate_release(assignment: Assignment) -> str:
         config.GenerateAssignment.force = True
         config.Application.log_level = logging.WARNING
         # nbgrader creates its gradebook by running the `alembic` command it installs.
-        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
         converter = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config)
         try:
             converter.start()

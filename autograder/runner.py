@@ -117,7 +117,7 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
     with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
         scratch = Path(scratch)
         workdir = Path(workdir) if workdir else scratch
-        job = {"cells": [{"id": c.id, "role": c.role, "source": to_python(c.source)} for c in cells],
+        job = {"cells": [{"id": c.id, "source": to_python(c.source)} for c in cells],
                "limits": {"cpu_seconds": int(limits.wall_seconds) + 5, "memory_bytes": limits.memory_bytes,
                           "file_bytes": limits.file_bytes, "open_files": limits.open_files}}
         read_fd, write_fd = os.pipe()
@@ -136,12 +136,13 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         except BrokenPipeError:
             pass
         try:
-            outcome.returncode = proc.wait(timeout=limits.wall_seconds)
+            proc.wait(timeout=limits.wall_seconds)
         except subprocess.TimeoutExpired:
             outcome.timed_out = True
         finally:
             _kill_group(proc)
-        outcome.returncode = proc.wait() if not outcome.timed_out else None
+            proc.wait()
+        outcome.returncode = None if outcome.timed_out else proc.returncode
         reader.join(timeout=5)
         outcome.stdout, outcome.stderr = _tail(scratch / "stdout"), _tail(scratch / "stderr")
     return outcome

@@ -53,7 +53,8 @@ def values_match(expected, actual, rtol: float, atol: float) -> bool:
     return want.shape == got.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def _first_line(error: str) -> str:
+def _summary(error: str) -> str:
+    """The last line of an exception report, in student-friendly words for a stub."""
     line = error.strip().splitlines()[-1] if error.strip() else "an error"
     if line.startswith("NotImplementedError"):
         return "not answered yet (the stub still raises NotImplementedError)"
@@ -70,7 +71,7 @@ def score(questions: list[Question], outcome, oracle: dict | None) -> list[Quest
             results.append(QuestionResult(q.id, 0.0, q.points, NOT_RUN, outcome.ending()))
             continue
         if state["status"] != "ok":
-            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, _first_line(state.get("error", ""))))
+            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, _summary(state.get("error", ""))))
             continue
         wrong = _wrong_probes(oracle.get(q.id, {}), probes.get(q.id, {})) if oracle is not None else []
         if wrong:
