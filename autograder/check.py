@@ -69,7 +69,8 @@ def check_assignment(assignment: Assignment) -> CheckReport:
     started = time.perf_counter()
     report = CheckReport(assignment.name)
     source = read_notebook(assignment.source)
-    if not questions(source):
+    graded = questions(source)
+    if not graded:
         report.problems.append(f"{assignment.source} has no graded test cells")
         return report
 
@@ -86,14 +87,14 @@ def check_assignment(assignment: Assignment) -> CheckReport:
     except AutograderError as err:
         report.problems.append(str(err))
         return report
-    for q in questions(source):
+    for q in graded:
         recorded = oracle.probes[q.id]
         if not recorded:
             report.problems.append(f"test cell '{q.id}' has no hidden probe: a wrong answer could pass it")
         for name, event in recorded.items():
             if isinstance(event["value"], dict) and "__unencodable__" in event["value"]:
                 report.problems.append(f"probe '{name}' of '{q.id}' records a value that is not plain data")
-    report.reference = score(questions(source), oracle.outcome, oracle.probes)
+    report.reference = score(graded, oracle.outcome, oracle.probes)
     report.problems.extend(f"the reference solution loses the points of '{r.id}': {r.message}"
                            for r in report.reference if r.points < r.max_points)
 

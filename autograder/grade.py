@@ -5,7 +5,7 @@ from .assemble import notebook_cells, submission_cells
 from .errors import AutograderError
 from .notebook import questions
 from .runner import Limits, RunOutcome, run_cells
-from .verdict import QuestionResult, score
+from .verdict import PASSED, QuestionResult, score
 
 
 @dataclass
@@ -17,15 +17,14 @@ class Oracle:
 
 def reference_oracle(source_nb, limits: Limits = Limits()) -> Oracle:
     """Run the reference solution with its hidden tests; every test cell must pass."""
+    graded = questions(source_nb)
     outcome = run_cells(notebook_cells(source_nb), limits=limits)
-    statuses = outcome.cell_status()
-    for q in questions(source_nb):
-        state = statuses.get(q.id)
-        if state is None or state["status"] != "ok":
-            why = state.get("error") if state else outcome.ending()
-            raise AutograderError(f"the reference solution fails its own test cell '{q.id}': {why}")
+    for result in score(graded, outcome, oracle=None):
+        if result.status != PASSED:
+            raise AutograderError(
+                f"the reference solution fails its own test cell '{result.id}': {result.message}")
     probes = outcome.probes()
-    return Oracle({q.id: probes.get(q.id, {}) for q in questions(source_nb)}, outcome)
+    return Oracle({q.id: probes.get(q.id, {}) for q in graded}, outcome)
 
 
 def grade_notebook(source_nb, submission_nb, oracle: Oracle, limits: Limits = Limits()) -> list[QuestionResult]:

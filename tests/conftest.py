@@ -30,3 +30,35 @@ def built_book() -> Path:
     if result.returncode != 0:
         pytest.fail("the book failed to build:\n" + result.stdout[-6000:] + result.stderr[-4000:])
     return build_root / "_build"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """reference(name) -> (source notebook, oracle), each reference solution run once."""
+    from autograder.course import Assignment
+    from autograder.grade import reference_oracle
+    from autograder.notebook import read_notebook
+
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            source = read_notebook(Assignment(name).source)
+            cache[name] = source, reference_oracle(source)
+        return cache[name]
+    return get
+
+
+@pytest.fixture(scope="session")
+def with_answer():
+    """with_answer(nb, answer_id, code) -> a copy of nb with that answer cell's code replaced."""
+    import copy
+
+    from autograder.notebook import grade_id
+
+    def replace(nb, answer_id: str, code: str):
+        changed = copy.deepcopy(nb)
+        (cell,) = [c for c in changed.cells if grade_id(c) == answer_id]
+        cell.source = code
+        return changed
+    return replace

@@ -3,44 +3,35 @@ import copy
 
 import pytest
 
-from autograder.course import Assignment
-from autograder.grade import grade_notebook, reference_oracle
-from autograder.notebook import grade_id, read_notebook
+from autograder.grade import grade_notebook
+from autograder.notebook import grade_id
 from autograder.runner import CellJob, Limits, run_cells
 
 
 @pytest.fixture(scope="module")
-def source():
-    return read_notebook(Assignment("mixtures").source)
+def source(reference):
+    return reference("mixtures")[0]
 
 
 @pytest.fixture(scope="module")
-def oracle(source):
-    return reference_oracle(source)
-
-
-def replace_answer(nb, answer_id, code):
-    changed = copy.deepcopy(nb)
-    for cell in changed.cells:
-        if grade_id(cell) == answer_id:
-            cell.source = code
-    return changed
+def oracle(reference):
+    return reference("mixtures")[1]
 
 
 def points(results):
     return {r.id: r.points for r in results}
 
 
-def test_a_hard_exit_keeps_the_points_already_earned(source, oracle):
-    submission = replace_answer(source, "q4-answer", "import os\nos._exit(3)")
+def test_a_hard_exit_keeps_the_points_already_earned(source, oracle, with_answer):
+    submission = with_answer(source, "q4-answer", "import os\nos._exit(3)")
     results = grade_notebook(source, submission, oracle)
     assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 0, "q5": 0, "q6": 0}
     assert {r.status for r in results if r.id in ("q4", "q5", "q6")} == {"not run"}
     assert "exited early with code 3" in results[3].message
 
 
-def test_a_time_out_keeps_the_points_already_earned(source, oracle):
-    submission = replace_answer(source, "q5-answer", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass")
+def test_a_time_out_keeps_the_points_already_earned(source, oracle, with_answer):
+    submission = with_answer(source, "q5-answer", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass")
     results = grade_notebook(source, submission, oracle, Limits(wall_seconds=5))
     assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 0, "q6": 0}
     assert "ran out of time" in results[4].message
@@ -65,10 +56,10 @@ def test_edited_and_deleted_test_cells_are_restored(source, oracle):
     assert results == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
 
 
-def test_a_visible_check_disabled_by_monkeypatching_still_fails_the_hidden_probes(source, oracle):
+def test_a_visible_check_disabled_by_monkeypatching_still_fails_the_hidden_probes(source, oracle, with_answer):
     wrong = "def responsibilities(log_joint):\n    return np.full(np.shape(log_joint), 0.5)\n" \
             "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True"
-    results = grade_notebook(source, replace_answer(source, "q2-answer", wrong), oracle)
+    results = grade_notebook(source, with_answer(source, "q2-answer", wrong), oracle)
     assert points(results)["q2"] == 0
 
 
@@ -97,10 +88,10 @@ def test_memory_limit_stops_a_runaway_allocation():
     assert status["b"]["status"] == "ok"
 
 
-def test_unencodable_and_forged_events_do_not_count(source, oracle):
+def test_unencodable_and_forged_events_do_not_count(source, oracle, with_answer):
     forged = ("def responsibilities(log_joint):\n    return None\n"
               "import os\nfor fd in range(3, 20):\n"
               "    try:\n        os.write(fd, b'{\"event\": \"cell\", \"cell\": \"q2\", \"status\": \"ok\"}\\nnot json\\n')\n"
               "    except OSError:\n        pass")
-    results = points(grade_notebook(source, replace_answer(source, "q2-answer", forged), oracle))
+    results = points(grade_notebook(source, with_answer(source, "q2-answer", forged), oracle))
     assert results["q2"] == 0

@@ -10,31 +10,12 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Assignment
-from autograder.grade import grade_notebook, reference_oracle
-from autograder.notebook import ANSWER, TEST, cell_role, grade_id, questions, read_notebook
+from autograder.grade import grade_notebook
+from autograder.notebook import ANSWER, TEST, cell_role, grade_id, read_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 CASES = sorted(FIXTURES.glob("*/*--*.py"))
-
-
-@pytest.fixture(scope="module")
-def reference():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            source = read_notebook(Assignment(name).source)
-            cache[name] = source, reference_oracle(source)
-        return cache[name]
-    return get
-
-
-def with_answer(nb, answer_id: str, code: str):
-    changed = copy.deepcopy(nb)
-    (cell,) = [c for c in changed.cells if grade_id(c) == answer_id]
-    cell.source = code
-    return changed
 
 
 def probes_only(source):
@@ -65,7 +46,7 @@ def test_every_question_has_a_wrong_answer_fixture():
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_wrong_answer_loses_only_its_question(case, reference):
+def test_wrong_answer_loses_only_its_question(case, reference, with_answer):
     source, oracle = reference(case.parent.name)
     answer_id = case.name.split("--")[0]
     target = question_of(source, answer_id)
@@ -75,7 +56,7 @@ def test_wrong_answer_loses_only_its_question(case, reference):
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_hidden_probes_alone_catch_the_mistake(case, reference):
+def test_hidden_probes_alone_catch_the_mistake(case, reference, with_answer):
     """Without the visible checks, the hidden probes still reject the wrong answer."""
     source, oracle = reference(case.parent.name)
     answer_id = case.name.split("--")[0]
