@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
 # Where _build/ goes; tests and benchmarks point it at a scratch folder.
 BUILD_ROOT ?= $(CURDIR)
+# The table of contents; a chapter author may build a subset with TOC=path/to/toc.yml.
+TOC ?= $(CURDIR)/_toc.yml
 JB_FLAGS := -W -n --keep-going
 
 .PHONY: env book test browser bench lock release check clean
@@ -20,7 +22,7 @@ $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 env: $(ENV_STAMP)
 
 book: $(ENV_STAMP)
-	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(BUILD_ROOT) $(JB_FLAGS)
+	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(TOC) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 	@echo "The book is at file://$(abspath $(BUILD_ROOT))/_build/html/index.html"
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).

@@ -19,11 +19,13 @@ def built_book() -> Path:
     """Build the book once per test session with `make book` (warnings are errors).
 
     BOOK_BUILD_ROOT chooses where ``_build/`` goes (default: the repository, so the
-    execution cache is shared with `make book`). Returns the ``_build`` folder.
+    execution cache is shared with `make book`), and BOOK_TOC an alternative table of
+    contents (default: _toc.yml). Returns the ``_build`` folder.
     """
     build_root = Path(os.environ.get("BOOK_BUILD_ROOT", ROOT)).resolve()
+    toc = Path(os.environ.get("BOOK_TOC", ROOT / "_toc.yml")).resolve()
     result = subprocess.run(
-        ["make", "--no-print-directory", "book", f"BUILD_ROOT={build_root}",
+        ["make", "--no-print-directory", "book", f"BUILD_ROOT={build_root}", f"TOC={toc}",
          f"PYTHON={sys.executable}"],
         cwd=ROOT, capture_output=True, text=True,
     )
