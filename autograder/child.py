@@ -11,6 +11,7 @@ Values are encoded as plain JSON data (numbers, strings, lists, dicts, and array
 """
 import builtins
 import json
+import types
 import os
 import resource
 import sys
@@ -83,11 +84,19 @@ def describe(error: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-def run(job: dict, reporter: Reporter) -> None:
+def notebook_module(reporter: Reporter) -> types.ModuleType:
+    """A fresh ``__main__`` for the notebook, as in a Jupyter kernel, so that functions it
+    defines can be pickled by reference (multiprocessing pools, concurrent.futures)."""
     shell = GraderShell()
-    namespace = {"__name__": "__main__", "__builtins__": builtins,
-                 "probe": reporter.probe, "get_ipython": lambda: shell,
-                 "display": lambda *objects, **kwargs: None}
+    module = types.ModuleType("__main__")
+    module.__dict__.update({"__builtins__": builtins, "probe": reporter.probe,
+                            "get_ipython": lambda: shell, "display": lambda *objects, **kwargs: None})
+    sys.modules["__main__"] = module
+    return module
+
+
+def run(job: dict, reporter: Reporter) -> None:
+    namespace = notebook_module(reporter).__dict__
     for cell in job["cells"]:
         reporter.cell = cell["id"]
         try:

@@ -9,59 +9,14 @@ with the literature:
 - Everitt & Hothorn (2010), "A Handbook of Statistical Analyses Using R", 2nd ed., ch. 8
   (maximum-likelihood two-component normal mixture of the Old Faithful waiting times).
 """
-import ast
-import json
-from pathlib import Path
-
 import pytest
 
 CHAPTER = "mixtures"
 
 
-def _parse(text):
-    if isinstance(text, list):
-        text = "".join(text)
-    return ast.literal_eval(text.strip())
-
-
-def read_glued_values(jupyter_execute: Path, name: str = CHAPTER) -> dict:
-    """All values glued by an executed chapter, as Python numbers.
-
-    myst-nb writes glue outputs as ``display_data`` outputs whose metadata holds
-    ``scrapbook: {name: ...}`` and whose data key is
-    ``application/papermill.record/text/plain``. myst-nb 1.x moves them out of
-    ``jupyter_execute/<chapter>.ipynb`` into ``jupyter_execute/<chapter>.glue.json``
-    (keyed by name, data key ``text/plain``), so both places are read.
-    """
-    values = {}
-    notebook = jupyter_execute / f"{name}.ipynb"
-    if notebook.is_file():
-        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
-            for output in cell.get("outputs", []):
-                record = output.get("metadata", {}).get("scrapbook")
-                if output.get("output_type") != "display_data" or not record:
-                    continue
-                data = output.get("data", {})
-                text = data.get("application/papermill.record/text/plain", data.get("text/plain"))
-                if text is not None:
-                    values[record["name"]] = _parse(text)
-    glue_file = jupyter_execute / f"{name}.glue.json"
-    if glue_file.is_file():
-        for key, output in json.loads(glue_file.read_text(encoding="utf-8")).items():
-            data = output.get("data", {})
-            text = data.get("text/plain", data.get("application/papermill.record/text/plain"))
-            if text is not None:
-                values[key] = _parse(text)
-    return values
-
-
 @pytest.fixture(scope="module")
-def glued(built_book: Path) -> dict:
-    jupyter_execute = built_book / "jupyter_execute"
-    assert (jupyter_execute / f"{CHAPTER}.ipynb").is_file(), "the chapter was not executed"
-    values = read_glued_values(jupyter_execute)
-    assert values, f"no glued values found in {jupyter_execute}"
-    return values
+def glued(glued_values) -> dict:
+    return glued_values(CHAPTER)
 
 
 def value(glued: dict, name: str) -> float:
