@@ -4,7 +4,8 @@ Started by ``runner.py`` as ``python -I -m autograder.child FD``. It reads a JSO
 (a list of cells) from stdin and writes one JSON line per event to file descriptor FD:
 
     {"event": "probe", "cell": ID, "name": NAME, "value": PLAIN, "rtol": R, "atol": A}
-    {"event": "cell", "cell": ID, "status": "ok" | "error", "error": "Type: message"}
+    {"event": "cell", "cell": ID, "status": "ok" | "error", "error": "Type: message",
+     "error_type": "Type", "line": N}   (N: the line of the cell that was running, or null)
 
 Values are encoded as plain JSON data (numbers, strings, lists, dicts, and arrays as
 ``{"__ndarray__": ..., "shape": ..., "dtype": ...}``); no pickle ever crosses back.
@@ -84,6 +85,17 @@ def describe(error: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
+def failing_line(error: BaseException, filename: str) -> int | None:
+    """The line of the cell's own code that was running when ``error`` was raised."""
+    if isinstance(error, SyntaxError) and error.filename == filename:
+        return error.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(error.__traceback__):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
 def notebook_module(reporter: Reporter) -> types.ModuleType:
     """A fresh ``__main__`` for the notebook, as in a Jupyter kernel, so that functions it
     defines can be pickled by reference (multiprocessing pools, concurrent.futures)."""
@@ -99,19 +111,30 @@ def run(job: dict, reporter: Reporter) -> None:
     namespace = notebook_module(reporter).__dict__
     for cell in job["cells"]:
         reporter.cell = cell["id"]
+        filename = f"<cell {cell['id']}>"
         try:
-            exec(compile(cell["source"], f"<cell {cell['id']}>", "exec"), namespace)
+            exec(compile(cell["source"], filename, "exec"), namespace)
         except BaseException as error:  # student code may raise anything, SystemExit included
             reporter.send({"event": "cell", "cell": cell["id"], "status": "error",
-                           "error": describe(error)})
+                           "error": describe(error), "error_type": type(error).__name__,
+                           "line": failing_line(error, filename)})
         else:
             reporter.send({"event": "cell", "cell": cell["id"], "status": "ok"})
+
+
+def drop_privileges(uid: int | None) -> None:
+    """Become the sandbox's own unprivileged user (when the grader runs as root)."""
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
 
 
 def limit_resources(limits: dict) -> None:
     """Lower soft and hard limits before any notebook code runs; they cannot be raised again."""
     names = {"cpu_seconds": resource.RLIMIT_CPU, "memory_bytes": resource.RLIMIT_AS,
-             "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE}
+             "file_bytes": resource.RLIMIT_FSIZE, "open_files": resource.RLIMIT_NOFILE,
+             "processes": resource.RLIMIT_NPROC}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for key, which in names.items():
         if limits.get(key):
@@ -123,6 +146,7 @@ def main() -> None:
     job = json.loads(sys.stdin.read())
     sys.stdin.close()
     sys.stdin = open(os.devnull)
+    drop_privileges(job.get("uid"))
     limit_resources(job.get("limits", {}))
     run(job, reporter)
 

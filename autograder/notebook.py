@@ -63,17 +63,36 @@ def grade_id(cell) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+HIDDEN_TESTS_BEGIN = "### BEGIN HIDDEN TESTS"
+
+
 @dataclass(frozen=True)
 class Question:
-    """A graded test cell: its grade_id and the points it is worth."""
+    """A graded test cell: its grade_id, points, code, and the answer cells it checks
+    (those since the previous graded cell)."""
     id: str
     points: float
+    source: str = ""
+    answers: tuple[str, ...] = ()
+
+    @property
+    def visible_lines(self) -> int:
+        """How many lines of the test cell come before its hidden tests."""
+        lines = self.source.splitlines()
+        marks = [i for i, line in enumerate(lines) if line.strip() == HIDDEN_TESTS_BEGIN]
+        return marks[0] if marks else len(lines)
 
 
 def questions(nb) -> list[Question]:
     """The graded code cells of a source or released notebook, in order."""
-    return [
-        Question(grade_id(cell), float(cell.metadata["nbgrader"].get("points", 0)))
-        for cell in nb.cells
-        if cell.cell_type == "code" and cell_role(cell) == TEST
-    ]
+    found, answers = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if cell_role(cell) == ANSWER:
+            answers.append(grade_id(cell))
+        elif cell_role(cell) == TEST:
+            found.append(Question(grade_id(cell), float(cell.metadata["nbgrader"].get("points", 0)),
+                                  cell.source, tuple(answers)))
+            answers = []
+    return found

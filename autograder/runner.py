@@ -1,9 +1,9 @@
 """Run a list of notebook cells in a separate Python process and collect its events.
 
 This is the trusted side. It turns IPython syntax into plain Python here (nothing is
-handed to a shell), starts ``autograder.child`` with a minimal environment and resource
-limits, reads its event stream as it arrives (so results survive a later crash or
-time-out) and kills the child's whole process group at the end.
+handed to a shell), starts ``autograder.child`` in the sandbox (``sandbox.py``) with a
+minimal environment and resource limits, reads its event stream as it arrives (so results
+survive a later crash or time-out) and kills the child's whole process group at the end.
 """
 import json
 import os
@@ -17,6 +17,8 @@ from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from .sandbox import WORKDIR, Sandbox, find_sandbox
+
 MAX_EVENT_STREAM_CHARS = 20_000_000
 MAX_CAPTURED_CHARS = 20_000
 KNOWN_EVENTS = {"probe", "cell"}
@@ -28,6 +30,8 @@ class Limits:
     memory_bytes: int = 4 * 2**30
     file_bytes: int = 64 * 2**20
     open_files: int = 256
+    processes: int = 64             # per sandbox (it has a user id of its own)
+    disk_bytes: int = 256 * 2**20   # each of the sandbox's tmpfs folders
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,8 @@ class RunOutcome:
     events: list = field(default_factory=list)
     returncode: int | None = None
     timed_out: bool = False
-    stdout: str = ""
     stderr: str = ""
+    isolated: bool = False
 
     def cell_status(self) -> dict:
         """The last reported status of each cell: {"status": ..., "error": ...}."""
@@ -80,11 +84,12 @@ def to_python(source: str) -> str:
         return source
 
 
-def _child_env(workdir: Path) -> dict:
-    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
-    return {**keep, "HOME": str(workdir), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "MPLCONFIGDIR": str(workdir / ".matplotlib")}
+def _child_env(home: str) -> dict:
+    keep = {k: os.environ[k] for k in ("LANG", "LC_ALL", "TZ") if k in os.environ}
+    return {**keep, "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "MPLCONFIGDIR": f"{home}/.matplotlib", "USER": "student",
+            "LOGNAME": "student"}
 
 
 def _read_events(fd: int, outcome: RunOutcome) -> None:
@@ -104,32 +109,46 @@ def _read_events(fd: int, outcome: RunOutcome) -> None:
                 outcome.events.append(event)
 
 
-def _tail(path: Path) -> str:
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - MAX_CAPTURED_CHARS))
-        return f.read().decode("utf-8", errors="replace")
+def _keep_tail(stream, outcome: RunOutcome) -> None:
+    """Drain the child's stderr (so it can never block or fill a disk), keeping the end."""
+    tail = b""
+    for chunk in iter(lambda: stream.read(65536), b""):
+        tail = (tail + chunk)[-MAX_CAPTURED_CHARS:]
+    stream.close()
+    outcome.stderr = tail.decode("utf-8", errors="replace")
 
 
-def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits = Limits()) -> RunOutcome:
-    """Run the cells in order in a fresh child process; never raises for student faults."""
-    outcome = RunOutcome()
+def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits = Limits(),
+              sandbox: Sandbox | None = None) -> RunOutcome:
+    """Run the cells in order in a fresh child process; never raises for student faults.
+
+    The child runs in ``sandbox`` (default: the best this machine offers). Only without
+    isolation may ``workdir`` name a host folder to run in (``validate`` uses it).
+    """
+    sandbox = sandbox or find_sandbox()
+    if workdir is not None and sandbox.isolated:
+        raise ValueError("a sandboxed run always starts in a fresh, empty folder")
+    outcome = RunOutcome(isolated=sandbox.isolated)
     with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
         scratch = Path(scratch)
-        workdir = Path(workdir) if workdir else scratch
+        home = WORKDIR if sandbox.isolated else str(scratch)
         job = {"cells": [{"id": c.id, "source": to_python(c.source)} for c in cells],
+               "uid": sandbox.uid(),
                "limits": {"cpu_seconds": int(limits.wall_seconds) + 5, "memory_bytes": limits.memory_bytes,
-                          "file_bytes": limits.file_bytes, "open_files": limits.open_files}}
+                          "file_bytes": limits.file_bytes, "open_files": limits.open_files,
+                          "processes": limits.processes}}
         read_fd, write_fd = os.pipe()
-        with open(scratch / "stdout", "wb") as out, open(scratch / "stderr", "wb") as err:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
-                stdin=subprocess.PIPE, stdout=out, stderr=err, pass_fds=(write_fd,),
-                cwd=workdir, env=_child_env(scratch), start_new_session=True,
-            )
+        argv = sandbox.command([sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
+                               scratch, limits.disk_bytes)
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            pass_fds=(write_fd,), cwd=workdir or scratch, env=_child_env(home), start_new_session=True,
+        )
         os.close(write_fd)
-        reader = threading.Thread(target=_read_events, args=(read_fd, outcome), daemon=True)
-        reader.start()
+        readers = [threading.Thread(target=_read_events, args=(read_fd, outcome), daemon=True),
+                   threading.Thread(target=_keep_tail, args=(proc.stderr, outcome), daemon=True)]
+        for reader in readers:
+            reader.start()
         try:
             proc.stdin.write(json.dumps(job).encode())
             proc.stdin.close()
@@ -143,8 +162,8 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
             _kill_group(proc)
             proc.wait()
         outcome.returncode = None if outcome.timed_out else proc.returncode
-        reader.join(timeout=5)
-        outcome.stdout, outcome.stderr = _tail(scratch / "stdout"), _tail(scratch / "stderr")
+        for reader in readers:
+            reader.join(timeout=5)
     return outcome
 
 

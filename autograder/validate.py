@@ -10,6 +10,7 @@ from .assemble import notebook_cells
 from .errors import AutograderError
 from .notebook import ANSWER, cell_role, grade_id, questions, read_notebook
 from .runner import run_cells
+from .sandbox import Sandbox
 from .verdict import QuestionResult, score
 
 
@@ -34,5 +35,7 @@ def validate(path: Path | str) -> tuple[list[QuestionResult], list[str]]:
         f"cell '{cid}' was edited; the original will replace it when graded"
         for cid in edited_locked_cells(nb)
     ]
-    outcome = run_cells(notebook_cells(nb), workdir=path.parent.resolve())
+    # A student's own code on their own machine: no sandbox, run beside the notebook.
+    outcome = run_cells(notebook_cells(nb), workdir=path.parent.resolve(),
+                        sandbox=Sandbox(None, "validate runs your own code"))
     return score(questions(nb), outcome, oracle=None), warnings

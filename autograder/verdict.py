@@ -5,6 +5,8 @@ student's process AND every hidden probe that the reference solution recorded fo
 recorded again with a value equal to the reference's within the reference's tolerances.
 The student's process can lie about the first part, but not about the second.
 """
+import ast
+import builtins
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,16 +55,69 @@ def values_match(expected, actual, rtol: float, atol: float) -> bool:
     return want.shape == got.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
+NOT_ANSWERED = "not answered yet (the stub still raises NotImplementedError)"
+BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
+                      if isinstance(value, type) and issubclass(value, BaseException)}
+
+
 def _summary(error: str) -> str:
     """The last line of an exception report, in student-friendly words for a stub."""
     line = error.strip().splitlines()[-1] if error.strip() else "an error"
     if line.startswith("NotImplementedError"):
-        return "not answered yet (the stub still raises NotImplementedError)"
+        return NOT_ANSWERED
     return line
 
 
+def _exception_name(state: dict) -> str:
+    name = state.get("error_type")
+    return name if name in BUILTIN_EXCEPTIONS else "an exception"
+
+
+def _check_text(source: str, line: int) -> str:
+    """The visible check at ``line`` of a test cell, in the author's words: an assert's
+    message (an f-string keeps its {placeholders}), or else the line itself."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        tree = None
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Assert) and node.lineno <= line <= node.end_lineno and node.msg:
+            if isinstance(node.msg, ast.Constant):
+                return str(node.msg.value)
+            if isinstance(node.msg, ast.JoinedStr):
+                return "".join(str(part.value) if isinstance(part, ast.Constant)
+                               else "{" + (ast.get_source_segment(source, part.value) or "…") + "}"
+                               for part in node.msg.values)
+    return f"`{source.splitlines()[line - 1].strip()}`"
+
+
+def explain_safely(question: Question, state: dict, statuses: dict) -> str:
+    """Why a test cell failed, told only with text from the source notebook and builtin
+    exception names: nothing the student's process wrote (it may have read the hidden tests)."""
+    kind = _exception_name(state)
+    line = state.get("line")
+    if kind == "NotImplementedError":
+        text = NOT_ANSWERED
+    elif isinstance(line, int) and 1 <= line <= question.visible_lines:
+        check = _check_text(question.source, line)
+        text = f"check failed: {check}" if kind == "AssertionError" else f"{check} raised {kind}"
+    else:
+        text = f"the hidden checks stopped with {kind}"
+    for answer in question.answers:
+        broken = statuses.get(answer, {})
+        if broken.get("status") == "error" and _exception_name(broken) != "NotImplementedError":
+            where = f" at line {broken['line']}" if isinstance(broken.get("line"), int) else ""
+            text += f" (your answer cell '{answer}' stopped with {_exception_name(broken)}{where})"
+    return text
+
+
 def score(questions: list[Question], outcome, oracle: dict | None) -> list[QuestionResult]:
-    """One result per question. With ``oracle=None`` only the visible checks count."""
+    """One result per question.
+
+    With ``oracle=None`` only the visible checks count and messages quote the errors as
+    raised (a student's own run). With an oracle, the hidden probes count too, and messages
+    come only from trusted text (see ``explain_safely``).
+    """
     statuses, probes = outcome.cell_status(), outcome.probes()
     results = []
     for q in questions:
@@ -71,7 +126,9 @@ def score(questions: list[Question], outcome, oracle: dict | None) -> list[Quest
             results.append(QuestionResult(q.id, 0.0, q.points, NOT_RUN, outcome.ending()))
             continue
         if state["status"] != "ok":
-            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, _summary(state.get("error", ""))))
+            message = (_summary(state.get("error", "")) if oracle is None
+                       else explain_safely(q, state, statuses))
+            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, message))
             continue
         wrong = _wrong_probes(oracle.get(q.id, {}), probes.get(q.id, {})) if oracle is not None else []
         if wrong:

@@ -6,6 +6,7 @@ import pytest
 from autograder.grade import grade_notebook
 from autograder.notebook import grade_id
 from autograder.runner import CellJob, Limits, run_cells
+from autograder.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +75,10 @@ def test_ipython_syntax_is_transformed_and_shell_escapes_refused(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_a_numpy_module_beside_the_notebook_is_not_imported(tmp_path):
+def test_a_numpy_module_beside_the_notebook_is_not_imported_even_without_the_sandbox(tmp_path):
     (tmp_path / "numpy.py").write_text("raise SystemExit('shadowed')")
-    outcome = run_cells([CellJob("a", "plain", "import numpy\nassert hasattr(numpy, 'linalg')")], workdir=tmp_path)
+    outcome = run_cells([CellJob("a", "plain", "import numpy\nassert hasattr(numpy, 'linalg')")],
+                        workdir=tmp_path, sandbox=Sandbox(None, "test"))
     assert outcome.cell_status()["a"]["status"] == "ok"
 
 
