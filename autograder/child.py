@@ -3,6 +3,7 @@
 Started by ``runner.py`` as ``python -I -m autograder.child FD``. It reads a JSON job
 (a list of cells) from stdin and writes one JSON line per event to file descriptor FD:
 
+    {"event": "start"}   (sent once the child is ready, before any notebook code runs)
     {"event": "probe", "cell": ID, "name": NAME, "value": PLAIN, "rtol": R, "atol": A}
     {"event": "cell", "cell": ID, "status": "ok" | "error", "error": "Type: message",
      "error_type": "Type", "line": N}   (N: the line of the cell that was running, or null)
@@ -148,6 +149,7 @@ def main() -> None:
     sys.stdin = open(os.devnull)
     drop_privileges(job.get("uid"))
     limit_resources(job.get("limits", {}))
+    reporter.send({"event": "start"})
     run(job, reporter)
 
 

@@ -1,11 +1,13 @@
-"""Command line: ``python -m autograder release | check | validate``.
+"""Command line: ``python -m autograder release | check | validate | grade | feedback | report``.
 
-Exit codes: 0 success; 1 the work has problems (failed checks, failing questions);
-2 the command could not run (bad arguments, missing or malformed files); 130 interrupted.
+Exit codes: 0 success; 1 the work has problems (failed checks, failing questions, grader
+errors left to retry); 2 the command could not run (bad arguments, missing or malformed
+files); 130 interrupted.
 """
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .errors import AutograderError
 
@@ -59,6 +61,97 @@ def _validate(args) -> int:
     return OK if passed == len(results) else PROBLEMS
 
 
+MARK = {"passed": "✓", "failed": "✗", "not run": "·"}
+
+
+def _score_table(question_ids: list[str], results: list[dict]) -> str:
+    """One row per student: status, each question's points with a mark, and the total."""
+    header = ["student", "status", *question_ids, "total"]
+    rows = []
+    for r in results:
+        marks = {q["id"]: f"{q['points']:g}{MARK.get(q['status'], '?')}" for q in r.get("questions", [])}
+        total = "–" if r.get("score") is None else f"{r['score']:g}/{r['max_score']:g}"
+        rows.append([r["student"], r["status"], *[marks.get(q, "–") for q in question_ids], total])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
+             for row in [header, *rows]]
+    notes = [f"  {r['student']}: {r['reason']}" for r in results if r["status"] != "graded" and r.get("reason")]
+    return "\n".join(lines + (["reasons:"] + notes if notes else []))
+
+
+def _course_assignment(args):
+    from .course import find_assignments
+    return find_assignments([args.assignment], root=Path(args.course).resolve())[0]
+
+
+def _grade(args) -> int:
+    from .batch import grade_assignment
+    from .notebook import questions, read_notebook
+    from .runner import Limits
+    from .store import GRADER_ERROR
+
+    assignment = _course_assignment(args)
+    summary = grade_assignment(assignment, from_path=args.from_path, scheduler=args.scheduler,
+                               workers=args.workers, force=args.force,
+                               limits=Limits(wall_seconds=args.timeout))
+    for problem in summary.problems:
+        print(f"  skipped while importing: {problem}")
+    counts = {}
+    for r in summary.results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    print(f"{assignment.name}: {len(summary.results)} students — "
+          + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+          + f" ({summary.graded_now} graded now, {summary.unchanged} unchanged)")
+    print(_score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results))
+    if any(not r.get("isolated", True) for r in summary.results if r["status"] == "graded"):
+        print("note: some submissions were graded WITHOUT the sandbox (not isolated)")
+    return PROBLEMS if counts.get(GRADER_ERROR) else OK
+
+
+def _recorded(assignment):
+    """(source notebook, recorded results, lateness(student)) of an assignment."""
+    from .errors import AutograderError
+    from .notebook import read_notebook
+    from .store import Store
+
+    source = read_notebook(assignment.source)
+    store = Store(assignment, source)
+    results = store.results()
+    if not results:
+        store.close()
+        raise AutograderError(f"nothing has been graded for {assignment.name} yet: "
+                              f"run `python -m autograder grade {assignment.name}` first")
+    return source, results, store
+
+
+def _feedback(args) -> int:
+    from .feedback import write_feedback
+
+    assignment = _course_assignment(args)
+    source, results, store = _recorded(assignment)
+    try:
+        pages = write_feedback(assignment, source, results, store.seconds_late)
+    finally:
+        store.close()
+    print(f"{assignment.name}: wrote {len(pages)} feedback pages under "
+          f"{assignment.root / 'feedback'}/<student>/{assignment.name}/")
+    return OK
+
+
+def _report(args) -> int:
+    from .report import write_report
+
+    assignment = _course_assignment(args)
+    source, results, store = _recorded(assignment)
+    try:
+        paths = write_report(assignment, source, results, store.seconds_late)
+    finally:
+        store.close()
+    for path in paths:
+        print(f"wrote {path}")
+    return OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -74,6 +167,28 @@ def parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="run a notebook's visible checks")
     validate.add_argument("notebook", help="path of the exercise notebook")
     validate.set_defaults(run=_validate)
+
+    def course_command(name, help_text, run):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("assignment", metavar="ASSIGNMENT")
+        command.add_argument("--course", default=str(ROOT), metavar="DIR",
+                             help="the course folder (nbgrader's root: solutions/, submitted/, "
+                                  "gradebook.db); default: this repository")
+        command.set_defaults(run=run)
+        return command
+
+    from .course import ROOT
+    grade = course_command("grade", "grade every submission in submitted/<student>/ASSIGNMENT/", _grade)
+    grade.add_argument("--from", dest="from_path", metavar="PATH",
+                       help="first import a folder or .zip of notebooks named by student")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the sandboxes on the Dask cluster with this scheduler (tcp://host:port)")
+    grade.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core)")
+    grade.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+                       help="wall-time limit of one submission (default: 120)")
+    grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    course_command("feedback", "write an HTML feedback page per student", _feedback)
+    course_command("report", "write scores.csv and a summary (PNG and HTML)", _report)
     return top
 
 

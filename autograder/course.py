@@ -3,6 +3,8 @@
 An assignment is named by its chapter slug: ``solutions/<slug>/<slug>.ipynb`` is the
 single source of the exercise and ``exercises/<slug>/<slug>.ipynb`` its release.
 """
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,10 @@ from .errors import AutograderError
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "exercises"
+# nbgrader's folders for grading, under the course root
+SUBMITTED_DIR, AUTOGRADED_DIR, FEEDBACK_DIR = "submitted", "autograded", "feedback"
+REPORTS_DIR = "reports"
+GRADEBOOK = "gradebook.db"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,18 @@ class Assignment:
     @property
     def release(self) -> Path:
         return self.root / RELEASE_DIR / self.name / f"{self.name}.ipynb"
+
+    @property
+    def notebook_name(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def student_dir(self, kind: str, student: str) -> Path:
+        """``<root>/<kind>/<student>/<assignment>/``, kind being e.g. SUBMITTED_DIR."""
+        return self.root / kind / student / self.name
+
+    @property
+    def gradebook_url(self) -> str:
+        return f"sqlite:///{self.root / GRADEBOOK}"
 
 
 def assignment_names(root: Path = ROOT) -> list[str]:
@@ -46,3 +64,11 @@ def find_assignments(names: list[str] | None, root: Path = ROOT) -> list[Assignm
                 f"unknown assignment '{name}': known assignments are {', '.join(known)}"
             )
     return [Assignment(name, root) for name in (names or known)]
+
+
+def put_tools_on_path() -> None:
+    """nbgrader creates a gradebook by running the ``alembic`` command installed beside
+    Python; make sure it is found even when the venv is not activated."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])

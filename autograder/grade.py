@@ -1,10 +1,12 @@
 """Grading one notebook against the reference solution's recorded probes (the oracle)."""
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from .assemble import notebook_cells, submission_cells
 from .errors import AutograderError
-from .notebook import questions
+from .notebook import parse_notebook, questions
 from .runner import Limits, RunOutcome, run_cells
+from .sandbox import Sandbox, find_sandbox
+from .store import GRADED, UNGRADABLE
 from .verdict import PASSED, QuestionResult, score
 
 
@@ -27,7 +29,25 @@ def reference_oracle(source_nb, limits: Limits = Limits()) -> Oracle:
     return Oracle({q.id: probes.get(q.id, {}) for q in graded}, outcome)
 
 
-def grade_notebook(source_nb, submission_nb, oracle: Oracle, limits: Limits = Limits()) -> list[QuestionResult]:
+def grade_notebook(source_nb, submission_nb, oracle: Oracle, limits: Limits = Limits(),
+                   sandbox: Sandbox | None = None) -> list[QuestionResult]:
     """Run a submission on the source's skeleton and score it against the oracle."""
-    outcome = run_cells(submission_cells(source_nb, submission_nb), limits=limits)
+    outcome = run_cells(submission_cells(source_nb, submission_nb), limits=limits, sandbox=sandbox)
     return score(questions(source_nb), outcome, oracle.probes)
+
+
+def grade_submission(source_nb, data: bytes, oracle: Oracle, limits: Limits = Limits()) -> dict:
+    """Grade a submission's raw bytes; plain data out (this runs in grading workers).
+
+    An unreadable notebook is ``ungradable`` with the reason; anything the student's code
+    does only changes the per-question results. Errors of the grader itself propagate.
+    """
+    try:
+        submission = parse_notebook(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return {"status": UNGRADABLE, "reason": "the file is not UTF-8 text, so not a notebook"}
+    except ValueError as err:
+        return {"status": UNGRADABLE, "reason": f"the file is not a readable notebook ({err})"}
+    sandbox = find_sandbox()
+    results = grade_notebook(source_nb, submission, oracle, limits, sandbox)
+    return {"status": GRADED, "isolated": sandbox.isolated, "questions": [asdict(r) for r in results]}

@@ -5,8 +5,6 @@ result is then normalised (outputs cleared, nbformat's canonical JSON) and writt
 when it differs, so releasing twice changes nothing.
 """
 import logging
-import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from .course import SOURCE_DIR, Assignment
+from .course import SOURCE_DIR, Assignment, put_tools_on_path
 from .errors import AutograderError
 from .notebook import read_notebook
 
@@ -32,10 +30,7 @@ def generate_release(assignment: Assignment) -> str:
         config.CourseDirectory.db_url = f"sqlite:///{Path(tmp) / 'gradebook.db'}"
         config.GenerateAssignment.force = True
         config.Application.log_level = logging.WARNING
-        # nbgrader creates its gradebook by running the `alembic` command it installs.
-        bin_dir = str(Path(sys.executable).parent)
-        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+        put_tools_on_path()
         converter = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config)
         try:
             converter.start()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from .errors import AutograderError
 from .sandbox import WORKDIR, Sandbox, find_sandbox
 
 MAX_EVENT_STREAM_CHARS = 20_000_000
@@ -49,6 +50,7 @@ class RunOutcome:
     timed_out: bool = False
     stderr: str = ""
     isolated: bool = False
+    started: bool = False   # the child reported ready before running any notebook code
 
     def cell_status(self) -> dict:
         """The last reported status of each cell: {"status": ..., "error": ...}."""
@@ -104,7 +106,9 @@ def _read_events(fd: int, outcome: RunOutcome) -> None:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict) and event.get("event") in KNOWN_EVENTS \
+            if event == {"event": "start"}:
+                outcome.started = True
+            elif isinstance(event, dict) and event.get("event") in KNOWN_EVENTS \
                     and isinstance(event.get("cell"), str):
                 outcome.events.append(event)
 
@@ -120,7 +124,8 @@ def _keep_tail(stream, outcome: RunOutcome) -> None:
 
 def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits = Limits(),
               sandbox: Sandbox | None = None) -> RunOutcome:
-    """Run the cells in order in a fresh child process; never raises for student faults.
+    """Run the cells in order in a fresh child process; never raises for student faults
+    (AutograderError means the child could not even start: a fault of the grader's set-up).
 
     The child runs in ``sandbox`` (default: the best this machine offers). Only without
     isolation may ``workdir`` name a host folder to run in (``validate`` uses it).
@@ -132,14 +137,15 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
     with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
         scratch = Path(scratch)
         home = WORKDIR if sandbox.isolated else str(scratch)
+        uid = sandbox.new_uid()
         job = {"cells": [{"id": c.id, "source": to_python(c.source)} for c in cells],
-               "uid": sandbox.uid(),
+               "uid": uid,
                "limits": {"cpu_seconds": int(limits.wall_seconds) + 5, "memory_bytes": limits.memory_bytes,
                           "file_bytes": limits.file_bytes, "open_files": limits.open_files,
                           "processes": limits.processes}}
         read_fd, write_fd = os.pipe()
         argv = sandbox.command([sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
-                               scratch, limits.disk_bytes)
+                               scratch, limits.disk_bytes, uid)
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             pass_fds=(write_fd,), cwd=workdir or scratch, env=_child_env(home), start_new_session=True,
@@ -164,6 +170,9 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         outcome.returncode = None if outcome.timed_out else proc.returncode
         for reader in readers:
             reader.join(timeout=5)
+    if not outcome.started:
+        detail = outcome.stderr.strip().splitlines()[-1:] or [outcome.ending()]
+        raise AutograderError(f"the grading process failed to start: {detail[0][:300]}")
     return outcome
 
 

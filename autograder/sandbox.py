@@ -14,6 +14,7 @@ The sandbox (``bwrap``) gives the child process
 the same resource limits, but not isolated; results are marked as such.
 """
 import functools
+import itertools
 import os
 import shutil
 import subprocess
@@ -27,7 +28,9 @@ import astrostats.data
 import autograder
 
 WORKDIR = "/submission"     # the child's working folder inside the sandbox
-FIRST_SANDBOX_UID = 1_000_000  # root's sandboxes run as FIRST_SANDBOX_UID + the worker's pid
+FIRST_SANDBOX_UID = 1_000_000  # root's sandboxes get user ids from here on
+SANDBOXES_PER_PROCESS = 64     # concurrent sandboxes one grading process may run (threads)
+_serial = itertools.count()
 _ETC_FILES = {
     "hosts": "127.0.0.1 localhost sandbox\n::1 localhost\n",
     "nsswitch.conf": "passwd: files\ngroup: files\nhosts: files\n",
@@ -67,22 +70,24 @@ class Sandbox:
     def isolated(self) -> bool:
         return self.bwrap is not None
 
-    def uid(self) -> int | None:
-        """The user id the child drops to (root only); None when bwrap maps the user."""
+    def new_uid(self) -> int | None:
+        """A user id for the next child to drop to (root only), unique among the sandboxes
+        running on this machine; None when bwrap maps the user to nobody instead."""
         if self.isolated and os.geteuid() == 0:
-            return FIRST_SANDBOX_UID + os.getpid()
+            return FIRST_SANDBOX_UID + os.getpid() * SANDBOXES_PER_PROCESS + next(_serial) % SANDBOXES_PER_PROCESS
         return None
 
-    def command(self, argv: list[str], scratch: Path, disk_bytes: int) -> list[str]:
-        """The full command line that runs ``argv`` in the sandbox; ``scratch`` is a private
-        host folder for generated files (``/etc`` stubs)."""
+    def command(self, argv: list[str], scratch: Path, disk_bytes: int, uid: int | None) -> list[str]:
+        """The full command line that runs ``argv`` in the sandbox as ``uid`` (from
+        ``new_uid``); ``scratch`` is a private host folder for generated ``/etc`` stubs."""
         if not self.isolated:
             return argv
-        uid = self.uid()
         etc = scratch / "etc"
         etc.mkdir(exist_ok=True)
+        etc.chmod(0o755)  # readable by the sandbox's user once mounted
         for name, text in _ETC_FILES.items():
             (etc / name).write_text(text.format(uid=uid if uid is not None else 65534))
+            (etc / name).chmod(0o644)
         cmd = [self.bwrap, "--die-with-parent", "--new-session",
                "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                "--unshare-cgroup-try", "--hostname", "sandbox"]
@@ -114,10 +119,10 @@ def _works(bwrap: str) -> str:
     """Empty if bwrap can start a process here (and drop privileges, as root), else why not."""
     import tempfile
     sandbox = Sandbox(bwrap)
-    uid = sandbox.uid()
+    uid = sandbox.new_uid()
     code = "pass" if uid is None else f"import os; os.setgroups([]); os.setgid({uid}); os.setuid({uid})"
     with tempfile.TemporaryDirectory(prefix="autograder-probe-") as scratch:
-        cmd = sandbox.command([sys.executable, "-I", "-c", code], Path(scratch), 2**20)
+        cmd = sandbox.command([sys.executable, "-I", "-c", code], Path(scratch), 2**20, uid)
         try:
             result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.SubprocessError) as err:

@@ -115,3 +115,47 @@ def glued_values(built_book: Path):
         assert values, f"no glued values of {chapter} found in {jupyter_execute}"
         return values
     return get
+
+
+class Course:
+    """A throw-away nbgrader course folder holding the mixtures exercise."""
+
+    def __init__(self, root: Path):
+        import shutil
+
+        from autograder.course import Assignment
+        self.root = root
+        shutil.copytree(ROOT / "solutions" / "mixtures", root / "solutions" / "mixtures")
+        self.assignment = Assignment("mixtures", root)
+
+    def submit(self, student: str, notebook, name: str = "mixtures.ipynb") -> Path:
+        """Hand in a notebook (a NotebookNode, or raw str/bytes) as nbgrader's collect would."""
+        import nbformat
+        folder = self.root / "submitted" / student / "mixtures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        data = nbformat.writes(notebook) if hasattr(notebook, "cells") else notebook
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def gradebook(self):
+        """nbgrader's Gradebook of this course (use it in a ``with`` block)."""
+        from nbgrader.api import Gradebook
+
+        from autograder.course import put_tools_on_path
+        put_tools_on_path()
+        return Gradebook(self.assignment.gradebook_url)
+
+    def grade(self, **options):
+        from autograder.batch import grade_assignment
+        return grade_assignment(self.assignment, progress=False, **options)
+
+    def cli(self, *args, timeout=600):
+        """Run `python -m autograder ARGS --course ROOT` as a separate process."""
+        return subprocess.run([sys.executable, "-m", "autograder", *args, "--course", str(self.root)],
+                              capture_output=True, text=True, timeout=timeout, cwd=self.root)
+
+
+@pytest.fixture
+def course(tmp_path) -> Course:
+    return Course(tmp_path / "course")
