@@ -68,8 +68,11 @@ class RunOutcome:
         """Why the process stopped, in words a student understands."""
         if self.timed_out:
             return "the notebook ran out of time"
-        if self.returncode and self.returncode < 0:
-            return f"the notebook's process was killed by signal {signal.Signals(-self.returncode).name}"
+        # bwrap passes on a signal death as 128 + the signal number
+        signum = -self.returncode if self.returncode and self.returncode < 0 else \
+            self.returncode - 128 if self.isolated and self.returncode and self.returncode > 128 else None
+        if signum in set(signal.Signals):
+            return f"the notebook's process was killed by signal {signal.Signals(signum).name}"
         if self.returncode:
             return f"the notebook's process exited early with code {self.returncode}"
         return "the notebook stopped before reaching this cell"

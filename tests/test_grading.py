@@ -5,7 +5,6 @@ the mixtures exercise, hands in submissions programmatically, and asserts exact 
 """
 import copy
 import csv
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import nbformat
 import pytest
 
-from autograder.notebook import grade_id, read_notebook
+from autograder.notebook import read_notebook
 
 FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
 ZERO = dict.fromkeys(FULL, 0)
