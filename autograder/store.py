@@ -20,11 +20,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import SaveCells
 from sqlalchemy.exc import SAWarning
 
 from .course import AUTOGRADED_DIR, Assignment, put_tools_on_path
 from .errors import AutograderError
+from .notebook import grade_id
 
 GRADED, UNGRADABLE, MISSING, GRADER_ERROR = "graded", "ungradable", "missing", "grader error"
 FINAL = {GRADED, UNGRADABLE, MISSING}   # a rerun leaves these alone while nothing changed
@@ -63,10 +63,19 @@ class Store:
         self.gradebook.close()
 
     def _save_cells(self, source_nb) -> None:
-        """Make the gradebook know the assignment's notebook and cells, as generate_assignment does."""
-        self.gradebook.update_or_create_assignment(self.assignment.name)
-        resources = {"nbgrader": {"db_url": self.assignment.gradebook_url,
-                                  "assignment": self.assignment.name, "notebook": self.assignment.name}}
+        """Make the gradebook know the assignment's notebook and cells, as generate_assignment
+        does (with nbgrader's own SaveCells), unless it already knows these very cells."""
+        name = self.assignment.name
+        self.gradebook.update_or_create_assignment(name)
+        wanted = {grade_id(c): c.source for c in source_nb.cells if grade_id(c)}
+        try:
+            notebook = self.gradebook.find_notebook(name, name)
+            if {c.name: c.source for c in notebook.source_cells} == wanted:
+                return
+        except MissingEntry:
+            pass
+        from nbgrader.preprocessors import SaveCells  # imports nbconvert: only when needed
+        resources = {"nbgrader": {"db_url": self.assignment.gradebook_url, "assignment": name, "notebook": name}}
         try:
             SaveCells().preprocess(source_nb.copy(), resources)
         except RuntimeError as err:  # nbgrader refuses to change cells once there are submissions
