@@ -36,6 +36,7 @@ test: $(ENV_STAMP) browser
 
 bench: $(ENV_STAMP)
 	$(BIN)/python benchmarks/book_build.py
+	$(BIN)/python benchmarks/grading.py
 
 release: $(ENV_STAMP)
 	$(BIN)/python -m autograder release

@@ -1,7 +1,7 @@
 """Where student code runs: a bubblewrap sandbox, or a limited subprocess where there is none.
 
 The sandbox (``bwrap``) gives the child process
-- a read-only view of the system (``/usr``), the Python installation, the course's public
+- a read-only view of the system (``/usr``, ``/sys``), the Python installation, the course's public
   packages (``autograder``, ``astrostats``) and ``data/``, and nothing else: no solutions,
   no gradebook, no other submission, no home folder;
 - a fresh, size-limited ``tmpfs`` as its working folder, and another as ``/tmp``;
@@ -107,7 +107,8 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
             elif os.path.isdir(f"/{link}"):
                 cmd += ["--ro-bind", f"/{link}", f"/{link}"]
-        cmd += ["--ro-bind", str(etc), "/etc", "--proc", "/proc", "--dev", "/dev",
+        # /sys read-only: MPI and hwloc read the CPU topology there (flatpak does the same)
+        cmd += ["--ro-bind", str(etc), "/etc", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys",
                 "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
                 "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", "/tmp",
                 "--size", str(disk_bytes), "--perms", "1777", "--tmpfs", WORKDIR]
