@@ -124,30 +124,29 @@ def _recorded(assignment):
     return source, results, store
 
 
-def _feedback(args) -> int:
-    from .feedback import write_feedback
-
+def _write_from_results(args, write) -> list:
+    """Run ``write(assignment, source, results, lateness)`` on the recorded results."""
     assignment = _course_assignment(args)
     source, results, store = _recorded(assignment)
     try:
-        pages = write_feedback(assignment, source, results, store.seconds_late)
+        return write(assignment, source, results, store.seconds_late)
     finally:
         store.close()
-    print(f"{assignment.name}: wrote {len(pages)} feedback pages under "
-          f"{assignment.root / 'feedback'}/<student>/{assignment.name}/")
+
+
+def _feedback(args) -> int:
+    from .feedback import write_feedback
+
+    pages = _write_from_results(args, write_feedback)
+    print(f"{args.assignment}: wrote {len(pages)} feedback pages under "
+          f"{Path(args.course).resolve() / 'feedback'}/<student>/{args.assignment}/")
     return OK
 
 
 def _report(args) -> int:
     from .report import write_report
 
-    assignment = _course_assignment(args)
-    source, results, store = _recorded(assignment)
-    try:
-        paths = write_report(assignment, source, results, store.seconds_late)
-    finally:
-        store.close()
-    for path in paths:
+    for path in _write_from_results(args, write_report):
         print(f"wrote {path}")
     return OK
 

@@ -54,6 +54,18 @@ def reference():
 
 
 @pytest.fixture(scope="session")
+def source(reference):
+    """The mixtures exercise's source notebook (the grader's tests use it as their subject)."""
+    return reference("mixtures")[0]
+
+
+@pytest.fixture(scope="session")
+def oracle(reference):
+    """What the mixtures reference solution recorded."""
+    return reference("mixtures")[1]
+
+
+@pytest.fixture(scope="session")
 def with_answer():
     """with_answer(nb, answer_id, code) -> a copy of nb with that answer cell's code replaced."""
     import copy

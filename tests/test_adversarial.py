@@ -27,16 +27,6 @@ WRONG_Q2 = "def responsibilities(log_joint):\n    return np.full(np.shape(log_jo
 
 
 @pytest.fixture(scope="module")
-def source(reference):
-    return reference("mixtures")[0]
-
-
-@pytest.fixture(scope="module")
-def oracle(reference):
-    return reference("mixtures")[1]
-
-
-@pytest.fixture(scope="module")
 def answer(source):
     """answer(id) -> the reference solution's code of that answer cell."""
     from autograder.notebook import grade_id

@@ -23,11 +23,6 @@ ZERO = dict.fromkeys(FULL, 0)
 
 
 @pytest.fixture(scope="module")
-def source(reference):
-    return reference("mixtures")[0]
-
-
-@pytest.fixture(scope="module")
 def release(repo_root):
     return read_notebook(repo_root / "exercises" / "mixtures" / "mixtures.ipynb")
 

@@ -1,22 +1,11 @@
 """The out-of-process runner: faults in student code cost only the questions they reach."""
 import copy
 
-import pytest
 
 from autograder.grade import grade_notebook
 from autograder.notebook import grade_id
 from autograder.runner import CellJob, Limits, run_cells
 from autograder.sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def source(reference):
-    return reference("mixtures")[0]
-
-
-@pytest.fixture(scope="module")
-def oracle(reference):
-    return reference("mixtures")[1]
 
 
 def points(results):
