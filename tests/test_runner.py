@@ -1,7 +1,6 @@
 """The out-of-process runner: faults in student code cost only the questions they reach."""
 import copy
 
-
 from autograder.grade import grade_notebook
 from autograder.notebook import grade_id
 from autograder.runner import CellJob, Limits, run_cells
