@@ -9,13 +9,17 @@ import numpy as np
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
-def _read_csv(name: str) -> np.ndarray:
+def _data_file(name: str) -> Path:
     path = DATA_DIR / name
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: run from a full checkout of the course (data/ holds it)"
         )
-    return np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
+    return path
+
+
+def _read_csv(name: str) -> np.ndarray:
+    return np.genfromtxt(_data_file(name), delimiter=",", names=True, dtype=None, encoding="utf-8")
 
 
 def load_hogg2010() -> np.ndarray:
@@ -28,3 +32,23 @@ def load_old_faithful() -> np.ndarray:
     """Old Faithful eruptions (R ``datasets::faithful``): a record array with fields
     ``eruptions`` (minutes) and ``waiting`` (minutes to the next eruption), 272 rows."""
     return _read_csv("old_faithful.csv")
+
+
+def load_eight_schools() -> np.ndarray:
+    """The eight schools of Rubin (1981), Table 1 (SAT-V coaching experiments): a record array
+    with fields ``rownames, school`` (A-H), ``num_treat, num_control`` (students coached and
+    not coached), ``est`` (estimated coaching effect, SAT points), ``se`` (its standard error)
+    and ``rvar`` (residual variance), 8 rows. Gelman et al., BDA3 Table 5.2, rounds ``est`` and
+    ``se`` to whole points."""
+    return _read_csv("eight_schools_rubin1981.csv")
+
+
+def load_jla_binned() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The JLA binned distance moduli of Betoule et al. (2014), Appendix E: the redshifts ``z``
+    of the 31 bins, the distance moduli ``mu`` (mag; defined up to an additive constant that
+    absorbs H0 and the supernova absolute magnitude) and their 31 x 31 covariance (mag^2)."""
+    z, mu = np.loadtxt(_data_file("jla/jla_mub.txt"), unpack=True)
+    values = np.loadtxt(_data_file("jla/jla_mub_covmatrix.txt"))
+    if values.size != z.size**2:
+        raise ValueError(f"expected {z.size}**2 covariance entries, found {values.size}")
+    return z, mu, values.reshape(z.size, z.size)
