@@ -1,0 +1,115 @@
+"""The reference solution of the hierarchical exercise reproduces published and closed-form results."""
+import numpy as np
+import pytest
+from scipy import integrate, optimize, special, stats
+
+from autograder.assemble import notebook_cells
+from autograder.course import Assignment
+from autograder.notebook import ANSWER, LOCKED, read_notebook
+
+
+@pytest.fixture(scope="module")
+def ref():
+    """The setup and answer cells of the reference solution, run in this (trusted) process."""
+    namespace = {}
+    for cell in notebook_cells(read_notebook(Assignment("hierarchical").source)):
+        if cell.role in (ANSWER, LOCKED):
+            exec(compile(cell.source, cell.id, "exec"), namespace)
+    return namespace
+
+
+def test_pooled_estimate_is_bda3s(ref):
+    """BDA3 section 5.5, Table 5.2's values: 7.7 with posterior variance 16.6."""
+    mean, sd = ref["pooled_estimate"](ref["y_schools"], ref["sigma_schools"])
+    assert round(mean, 1) == 7.7 and round(sd**2, 1) == 16.6
+    w = 1 / ref["sigma_schools"] ** 2
+    assert mean == pytest.approx(np.average(ref["y_schools"], weights=w), rel=1e-12)
+
+
+def test_conditional_posterior_is_the_normalised_product_of_likelihood_and_population(ref):
+    """Brute force on a grid of theta: N(y | theta, sigma^2) N(theta | mu, tau^2)."""
+    y, sigma, mu, tau = np.array([28.0, -3.0]), np.array([15.0, 16.0]), 7.7, 10.0
+    means, sds = ref["conditional_posterior"](y, sigma, mu, tau)
+    grid = np.linspace(-100, 150, 200_001)
+    for j in range(2):
+        density = stats.norm.pdf(y[j], grid, sigma[j]) * stats.norm.pdf(grid, mu, tau)
+        density /= integrate.trapezoid(density, grid)
+        mean = integrate.trapezoid(grid * density, grid)
+        assert means[j] == pytest.approx(mean, abs=1e-6)
+        assert sds[j] == pytest.approx(np.sqrt(integrate.trapezoid((grid - mean) ** 2 * density, grid)), abs=1e-6)
+
+
+def test_log_posterior_tau_is_the_integral_over_mu(ref):
+    """ln p(tau | y) = ln of the integral over mu of prod_j N(y_j | mu, sigma_j^2 + tau^2),
+    up to one constant (2 pi factors): integrate numerically and compare differences."""
+    y, sigma = ref["y_schools"], ref["sigma_schools"]
+    taus = np.array([0.0, 2.0, 5.0, 10.0, 25.0])
+
+    def integrated(tau):
+        def f(mu):
+            return np.exp(np.sum(stats.norm.logpdf(y, mu, np.sqrt(sigma**2 + tau**2))) + 30.0)
+        return np.log(integrate.quad(f, -200, 200, points=[8.0], limit=200)[0])
+
+    brute = np.array([integrated(t) for t in taus])
+    ours = ref["log_posterior_tau"](taus, y, sigma)
+    assert np.allclose(np.diff(ours), np.diff(brute), atol=1e-8)
+
+
+def test_p_tau_shape_is_bda3_figure_5_5(ref):
+    grid = np.linspace(0.0, 40.0, 4001)
+    lp = ref["log_posterior_tau"](grid, ref["y_schools"], ref["sigma_schools"])
+    assert np.argmax(lp) == 0 and np.all(np.diff(lp) < 0)
+    p = np.exp(lp - lp.max())
+    assert 0.25 < p[1000] < 0.5                                  # p(10 | y) / p(0 | y)
+    assert integrate.trapezoid(p[2500:], grid[2500:]) / integrate.trapezoid(p, grid) < 0.02   # tau > 25
+
+
+def test_draws_reproduce_the_exact_posterior(ref):
+    """20 000 draws: the mean of tau and of mu agree with the grid integrals to Monte Carlo
+    accuracy, and school A's median is BDA3 Table 5.3's 10 points."""
+    y, sigma = ref["y_schools"], ref["sigma_schools"]
+    grid = np.linspace(0.0, 40.0, 4001)
+    tau, mu, theta = ref["draw_posterior"](y, sigma, grid, 20_000, 5)
+    lp = ref["log_posterior_tau"](grid, y, sigma)
+    p = np.exp(lp - lp.max())
+    p /= integrate.trapezoid(p, grid)
+    var = sigma**2 + grid[:, None] ** 2
+    mu_hat = np.sum(y / var, axis=1) / np.sum(1 / var, axis=1)
+    assert tau.mean() == pytest.approx(integrate.trapezoid(grid * p, grid), abs=0.15)
+    assert mu.mean() == pytest.approx(integrate.trapezoid(mu_hat * p, grid), abs=0.15)
+    assert np.median(theta[:, 0]) == pytest.approx(10.0, abs=1.0)
+
+
+def test_draws_at_tau_zero_equal_mu(ref):
+    tau, mu, theta = ref["draw_posterior"](ref["y_schools"], ref["sigma_schools"], np.array([0.0]), 50, 1)
+    assert np.all(tau == 0) and np.allclose(theta, mu[:, None])
+
+
+@pytest.mark.parametrize("omega_m", [0.05, 0.3, 0.7, 1.0])
+def test_distance_modulus_matches_the_hypergeometric_closed_form(ref, omega_m):
+    """Flat LambdaCDM: int dx (Om x^3 + OL)^(-1/2) = x OL^(-1/2) 2F1(1/3, 1/2; 4/3; -Om x^3/OL);
+    for Omega_m = 1, the Einstein-de Sitter 2 (1 - 1/sqrt(1 + z))."""
+    z = np.array([0.01, 0.3, 1.0, 2.5])
+    if omega_m == 1.0:
+        comoving = 2 * (1 - 1 / np.sqrt(1 + z))
+    else:
+        ol = 1 - omega_m
+        f = lambda x: x * special.hyp2f1(1 / 3, 1 / 2, 4 / 3, -omega_m * x**3 / ol) / np.sqrt(ol)
+        comoving = f(1 + z) - f(1.0)
+    assert ref["distance_modulus"](z, omega_m) == pytest.approx(5 * np.log10((1 + z) * comoving), abs=1e-9)
+
+
+def test_chi2_marginalised_is_the_minimum_over_the_offset(ref):
+    """a - b^2/c equals chi2 minimised numerically over the offset M, with the full covariance."""
+    z, mu, cov = ref["z_jla"], ref["mu_jla"], ref["cov_jla"]
+    model = ref["distance_modulus"](z, 0.3)
+    r = mu - model
+    full = lambda m: (r - m) @ np.linalg.solve(cov, r - m)
+    assert ref["chi2_marginalised"](model, mu, cov) == pytest.approx(optimize.minimize_scalar(full).fun, rel=1e-9)
+
+
+def test_omega_m_reproduces_betoule2014(ref):
+    """Betoule et al. (2014), A&A 568, A22: Omega_m = 0.295 +/- 0.034 (JLA, flat LambdaCDM)."""
+    mean, sd = ref["omega_m_posterior"](ref["z_jla"], ref["mu_jla"], ref["cov_jla"], np.linspace(0.1, 0.55, 226))
+    assert mean == pytest.approx(0.295, abs=0.004)
+    assert sd == pytest.approx(0.034, abs=0.001)
