@@ -52,3 +52,17 @@ def load_jla_binned() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if values.size != z.size**2:
         raise ValueError(f"expected {z.size}**2 covariance entries, found {values.size}")
     return z, mu, values.reshape(z.size, z.size)
+
+
+def load_mauna_loa_monthly() -> tuple[np.ndarray, np.ndarray]:
+    """Monthly means of the weekly Mauna Loa CO2 record shipped with statsmodels
+    (``statsmodels.datasets.co2``; Keeling & Whorf, Scripps, March 1958 - December 2001).
+
+    Returns ``(year, co2)``: the middle of each month as a decimal year and the mean of that
+    month's weekly values in ppm. The 5 months without any weekly value are left out (521 months).
+    """
+    from statsmodels.datasets import co2
+
+    monthly = co2.load_pandas().data["co2"].resample("MS").mean().dropna()
+    year = monthly.index.year + (monthly.index.month - 0.5) / 12.0
+    return np.asarray(year, dtype=float), monthly.to_numpy(dtype=float)
