@@ -223,3 +223,77 @@ def test_log_joint_is_a_sum_over_stars(ref):
     total = ref["log_joint"](15.0, M, A, m, sigma)
     parts = [ref["log_joint"](15.0, M[i:i + 1], A[i:i + 1], m[i:i + 1], sigma[i:i + 1]) for i in range(10)]
     assert total == pytest.approx(sum(parts), rel=1e-12)
+
+
+# --- the probes accept every correct method ----------------------------------------------------
+
+ALTERNATIVES = {
+    # the chapter's vectorised sampler: one boolean mask per CPT row instead of a loop over samples
+    "q4-answer": '''
+def ancestral_sample(parents, p_true, n, rng):
+    samples = {}
+    for node, pa in parents.items():
+        p = np.zeros(n)
+        for values, p_row in p_true[node].items():
+            rows = np.ones(n, dtype=bool)
+            for parent, value in zip(pa, values):
+                rows &= samples[parent] == value
+            p[rows] = p_row
+        samples[node] = rng.random(n) < p
+    return samples
+''',
+    # Shachter's Bayes-ball: an observed node bounces a ball from a parent back up, no ancestor set
+    "q6-answer": '''
+def d_separated(parents, x, y, observed):
+    observed = set(observed)
+    children = {n: [c for c, pa in parents.items() if n in pa] for n in parents}
+    seen, queue = set(), [(x, "from_child")]
+    while queue:
+        n, how = queue.pop(0)
+        if (n, how) in seen:
+            continue
+        seen.add((n, how))
+        if n == y:
+            return False
+        if how == "from_child" and n not in observed:
+            queue += [(p, "from_child") for p in parents[n]] + [(c, "from_parent") for c in children[n]]
+        elif how == "from_parent":
+            if n in observed:
+                queue += [(p, "from_child") for p in parents[n]]
+            else:
+                queue += [(c, "from_parent") for c in children[n]]
+    return True
+''',
+    # Kahn's algorithm with a heap of ready nodes
+    "q3-answer": '''
+import heapq
+
+def topological_order(parents):
+    waiting = {n: len(set(pa)) for n, pa in parents.items()}
+    children = {n: [c for c, pa in parents.items() if n in pa] for n in parents}
+    ready = [n for n, k in waiting.items() if k == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        n = heapq.heappop(ready)
+        order.append(n)
+        for c in children[n]:
+            waiting[c] -= 1
+            if waiting[c] == 0:
+                heapq.heappush(ready, c)
+    if len(order) < len(parents):
+        raise ValueError("cycle")
+    return order
+''',
+}
+
+
+def test_other_correct_methods_earn_full_marks(reference, with_answer):
+    from autograder.grade import grade_notebook
+
+    source, oracle = reference("pgm")
+    submission = source
+    for answer_id, code in ALTERNATIVES.items():
+        submission = with_answer(submission, answer_id, code)
+    results = grade_notebook(source, submission, oracle)
+    assert all(r.points == r.max_points for r in results), results
