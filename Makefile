@@ -31,8 +31,9 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
+# One pytest worker per core (pytest-xdist); the book is built once and shared.
 test: $(ENV_STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 bench: $(ENV_STAMP)
 	$(BIN)/python benchmarks/book_build.py

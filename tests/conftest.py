@@ -1,5 +1,6 @@
 """Shared fixtures: the repository root, a built book and its glued values, reference runs."""
 import ast
+import fcntl
 import json
 import os
 import subprocess
@@ -26,14 +27,27 @@ def built_book() -> Path:
     """
     build_root = Path(os.environ.get("BOOK_BUILD_ROOT", ROOT)).resolve()
     toc = Path(os.environ.get("BOOK_TOC", ROOT / "_toc.yml")).resolve()
-    result = subprocess.run(
-        ["make", "--no-print-directory", "book", f"BUILD_ROOT={build_root}", f"TOC={toc}",
-         f"PYTHON={sys.executable}"],
-        cwd=ROOT, capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        pytest.fail("the book failed to build:\n" + result.stdout[-6000:] + result.stderr[-4000:])
-    return build_root / "_build"
+    build = build_root / "_build"
+    build.mkdir(parents=True, exist_ok=True)
+    # Under pytest-xdist every worker runs this fixture: the first builds, the others wait
+    # on the lock and reuse that build (the stamp names the test run that made it).
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    stamp = build / ".built-by-test-run"
+    with open(build / ".book-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if run_id and stamp.is_file() and stamp.read_text() == run_id:
+            return build
+        stamp.unlink(missing_ok=True)
+        result = subprocess.run(
+            ["make", "--no-print-directory", "book", f"BUILD_ROOT={build_root}", f"TOC={toc}",
+             f"PYTHON={sys.executable}"],
+            cwd=ROOT, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            pytest.fail("the book failed to build:\n" + result.stdout[-6000:] + result.stderr[-4000:])
+        if run_id:
+            stamp.write_text(run_id)
+    return build
 
 
 @pytest.fixture(scope="session")
