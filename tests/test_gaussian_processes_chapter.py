@@ -181,4 +181,4 @@ def test_cost_scaling_was_measured_to_large_n(glued):
     """The slopes are printed measurements; only their order is tested, with a wide margin
     (about 1 for celerite2 and 2.5-3 for the dense solve on the build machine)."""
     assert value(glued, "cost_n_celerite_max") >= 1_000_000
-    assert value(glued, "cost_slope_dense") > value(glued, "cost_slope_celerite") + 0.8
+    assert value(glued, "cost_slope_dense") > value(glued, "cost_slope_celerite") + 0.5
