@@ -131,16 +131,44 @@ def read_glued_values(jupyter_execute: Path, name: str) -> dict:
     return values
 
 
+class GluedValues(dict):
+    """A chapter's glued values; a missing name fails the test, listing the names there are."""
+
+    def __missing__(self, name):
+        pytest.fail(f"{name!r} is not glued by the chapter (found: {sorted(self)})")
+
+
 @pytest.fixture(scope="session")
 def glued_values(built_book: Path):
     """glued_values(chapter) -> {name: value} of everything the executed chapter glued."""
-    def get(chapter: str) -> dict:
+    def get(chapter: str) -> GluedValues:
         jupyter_execute = built_book / "jupyter_execute"
         assert (jupyter_execute / f"{chapter}.ipynb").is_file(), f"the chapter {chapter} was not executed"
         values = read_glued_values(jupyter_execute, chapter)
         assert values, f"no glued values of {chapter} found in {jupyter_execute}"
-        return values
+        return GluedValues(values)
     return get
+
+
+@pytest.fixture(scope="module")
+def glued(request, glued_values) -> GluedValues:
+    """The values glued by the chapter that the test module names in ``CHAPTER``."""
+    return glued_values(request.module.CHAPTER)
+
+
+@pytest.fixture(scope="module")
+def ref(request) -> dict:
+    """The setup and answer cells of the reference solution of the test module's
+    ``ASSIGNMENT``, run in this (trusted) process: a namespace of its functions and data."""
+    from autograder.assemble import notebook_cells
+    from autograder.course import Assignment
+    from autograder.notebook import ANSWER, LOCKED, read_notebook
+
+    namespace = {}
+    for cell in notebook_cells(read_notebook(Assignment(request.module.ASSIGNMENT).source)):
+        if cell.role in (ANSWER, LOCKED):
+            exec(compile(cell.source, cell.id, "exec"), namespace)
+    return namespace
 
 
 class Course:

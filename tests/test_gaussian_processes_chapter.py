@@ -25,16 +25,6 @@ from scipy import stats
 CHAPTER = "gaussian-processes"
 
 
-@pytest.fixture(scope="module")
-def glued(glued_values) -> dict:
-    return glued_values(CHAPTER)
-
-
-def value(glued: dict, name: str):
-    assert name in glued, f"{name!r} is not glued by the chapter (found: {sorted(glued)})"
-    return glued[name]
-
-
 def binomial_sd(p: float, n: int) -> float:
     return math.sqrt(p * (1 - p) / n)
 
@@ -44,46 +34,46 @@ def binomial_sd(p: float, n: int) -> float:
 def test_ignoring_correlation_understates_the_slope_error(glued):
     """The diagonal-only error bar is smaller than the GLS one and than the true scatter of
     its own estimate (the sandwich formula)."""
-    assert value(glued, "line_se_naive") < 0.6 * value(glued, "line_se_gls")
-    assert value(glued, "line_se_naive") < 0.6 * value(glued, "line_se_sandwich")
+    assert glued["line_se_naive"] < 0.6 * glued["line_se_gls"]
+    assert glued["line_se_naive"] < 0.6 * glued["line_se_sandwich"]
 
 
 def test_simulated_scatter_matches_the_closed_forms(glued):
     """Over the seeded simulations the slopes scatter as the sandwich formula (diagonal-only
     fit) and (A^T C^-1 A)^-1 (GLS) say; the standard error of a standard deviation estimated
     from n draws is sd / sqrt(2n), about 1.1 per cent here, so 5 per cent is a wide margin."""
-    assert value(glued, "line_mc_sd_naive") == pytest.approx(value(glued, "line_se_sandwich"), rel=0.05)
-    assert value(glued, "line_mc_sd_gls") == pytest.approx(value(glued, "line_se_gls"), rel=0.05)
-    assert value(glued, "line_mc_sd_gls") <= value(glued, "line_mc_sd_naive"), "GLS is the better estimator"
+    assert glued["line_mc_sd_naive"] == pytest.approx(glued["line_se_sandwich"], rel=0.05)
+    assert glued["line_mc_sd_gls"] == pytest.approx(glued["line_se_gls"], rel=0.05)
+    assert glued["line_mc_sd_gls"] <= glued["line_mc_sd_naive"], "GLS is the better estimator"
 
 
 def test_gls_intervals_cover_68_per_cent(glued):
-    n = value(glued, "line_n_sims")
+    n = glued["line_n_sims"]
     p = stats.norm.cdf(1) - stats.norm.cdf(-1)
-    assert abs(value(glued, "line_coverage_gls") - p) < 3 * binomial_sd(p, n)
+    assert abs(glued["line_coverage_gls"] - p) < 3 * binomial_sd(p, n)
 
 
 def test_naive_intervals_under_cover_as_predicted(glued):
     """A +-1 sigma_naive interval around an estimate that scatters by sigma_sandwich covers the
     truth with probability 2 Phi(sigma_naive / sigma_sandwich) - 1, far below 68 per cent."""
-    n = value(glued, "line_n_sims")
-    ratio = value(glued, "line_se_naive") / value(glued, "line_se_sandwich")
+    n = glued["line_n_sims"]
+    ratio = glued["line_se_naive"] / glued["line_se_sandwich"]
     expected = 2 * stats.norm.cdf(ratio) - 1
-    assert value(glued, "line_coverage_naive") < 0.5
-    assert abs(value(glued, "line_coverage_naive") - expected) < 3 * binomial_sd(expected, n)
+    assert glued["line_coverage_naive"] < 0.5
+    assert abs(glued["line_coverage_naive"] - expected) < 3 * binomial_sd(expected, n)
 
 
 # --- kernels and GP regression from scratch ------------------------------------------------
 
 def test_kernels_match_scikit_learn(glued):
     """SE, Matern 1/2, 3/2, 5/2, periodic and rational quadratic equal scikit-learn's kernels."""
-    assert value(glued, "kernel_max_diff_sklearn") < 1e-12
+    assert glued["kernel_max_diff_sklearn"] < 1e-12
 
 
 def test_prior_draws_have_the_kernel_as_covariance(glued):
     """The sample covariance of 20 000 seeded prior draws deviates from K by < 4.5 Monte Carlo
     standard errors in every entry."""
-    assert value(glued, "prior_cov_max_z") < 4.5
+    assert glued["prior_cov_max_z"] < 4.5
 
 
 @pytest.mark.parametrize("check", ["closed_mean", "closed_var", "closed_lml",
@@ -91,7 +81,7 @@ def test_prior_draws_have_the_kernel_as_covariance(glued):
 def test_algorithm_2_1_matches_closed_form_and_scikit_learn(glued, check):
     """Cholesky-based predictions and ln p(y|X) equal the solve()-based textbook formulas,
     scipy's multivariate normal density and GaussianProcessRegressor(optimizer=None)."""
-    assert value(glued, f"scratch_vs_{check}") < 1e-10
+    assert glued[f"scratch_vs_{check}"] < 1e-10
 
 
 # --- hyperparameters ------------------------------------------------------------------------
@@ -99,14 +89,14 @@ def test_algorithm_2_1_matches_closed_form_and_scikit_learn(glued, check):
 def test_marginal_likelihood_has_two_local_optima(glued):
     """R&W figure 5.5's situation: a short-length-scale, low-noise optimum and a long-length-scale,
     noisy one, the first much more probable."""
-    assert value(glued, "opt1_ell") > 3 * value(glued, "opt0_ell")
-    assert value(glued, "opt1_noise") > 2 * value(glued, "opt0_noise")
-    assert value(glued, "opt0_lml") > value(glued, "opt1_lml") + 5
+    assert glued["opt1_ell"] > 3 * glued["opt0_ell"]
+    assert glued["opt1_noise"] > 2 * glued["opt0_noise"]
+    assert glued["opt0_lml"] > glued["opt1_lml"] + 5
 
 
 def test_our_hyperparameter_fit_matches_scikit_learn(glued):
-    assert value(glued, "fit_max_rel_diff_sklearn") < 1e-3
-    assert value(glued, "fit_lml_diff_sklearn") < 1e-6
+    assert glued["fit_max_rel_diff_sklearn"] < 1e-3
+    assert glued["fit_lml_diff_sklearn"] < 1e-6
 
 
 # --- Mauna Loa (R&W section 5.4.3) -----------------------------------------------------------
@@ -116,14 +106,14 @@ RW_THETA = [66.0, 67.0, 2.4, 90.0, 1.3, 0.66, 1.2, 0.78, 0.18, 1.6 / 12, 0.19]
 
 def test_mauna_loa_data_are_the_stated_monthly_means(glued):
     """March 1958 - December 2001, 526 calendar months of which 5 have no weekly value."""
-    assert value(glued, "ml_n_months") == 521
-    assert value(glued, "ml_first_year") == pytest.approx(1958 + 2.5 / 12)
-    assert value(glued, "ml_last_year") == pytest.approx(2001 + 11.5 / 12)
+    assert glued["ml_n_months"] == 521
+    assert glued["ml_first_year"] == pytest.approx(1958 + 2.5 / 12)
+    assert glued["ml_last_year"] == pytest.approx(2001 + 11.5 / 12)
 
 
 def test_fitted_period_is_one_year(glued):
     """The period was left free; the data must find the seasons (R&W fixed it at 1 yr)."""
-    assert value(glued, "ml_period") == pytest.approx(1.0, abs=0.01)
+    assert glued["ml_period"] == pytest.approx(1.0, abs=0.01)
 
 
 @pytest.mark.parametrize("i", range(1, 12))
@@ -131,7 +121,7 @@ def test_fitted_hyperparameters_are_close_to_rasmussen_williams(glued, i):
     """Different record (2 years shorter, other processing), every second month, at most 100
     optimiser steps: agreement within a factor of 2 for every theta, and the white noise
     (theta_11, best determined) within 10 per cent."""
-    ours, theirs = value(glued, f"ml_theta{i}"), RW_THETA[i - 1]
+    ours, theirs = glued[f"ml_theta{i}"], RW_THETA[i - 1]
     assert theirs / 2 < ours < 2 * theirs
     if i == 11:
         assert ours == pytest.approx(theirs, rel=0.10)
@@ -140,45 +130,45 @@ def test_fitted_hyperparameters_are_close_to_rasmussen_williams(glued, i):
 def test_fit_improves_the_marginal_likelihood(glued):
     """Starting at R&W's values, the optimiser raises ln p(y|theta) of the months it fits, and
     the fitted values are better for all 521 months too."""
-    assert value(glued, "ml_lml_fitted_fit") > value(glued, "ml_lml_start_fit") + 0.5
-    assert value(glued, "ml_lml_fitted_all") > value(glued, "ml_lml_start_all")
+    assert glued["ml_lml_fitted_fit"] > glued["ml_lml_start_fit"] + 0.5
+    assert glued["ml_lml_fitted_all"] > glued["ml_lml_start_all"]
 
 
 def test_extrapolation_band_widens(glued):
-    sds = [value(glued, name) for name in ("ml_sd_inside", "ml_sd_2003", "ml_sd_2010", "ml_sd_2020")]
+    sds = [glued[name] for name in ("ml_sd_inside", "ml_sd_2003", "ml_sd_2010", "ml_sd_2020")]
     assert sds == sorted(sds) and sds[0] < 0.5 and sds[-1] > 4 * sds[0]
 
 
 def test_extrapolation_continues_the_rise(glued):
     """The 2020 prediction lies above the last observed values (about 372 ppm in 2001)."""
-    assert value(glued, "ml_pred_2020") > 380
+    assert glued["ml_pred_2020"] > 380
 
 
 # --- the transit light curve with celerite2 --------------------------------------------------
 
 def test_gp_recovers_the_simulated_background(glued):
-    assert value(glued, "transit_rho") == pytest.approx(0.3, rel=0.3)
-    assert value(glued, "transit_jitter") == pytest.approx(0.25, rel=0.1)
+    assert glued["transit_rho"] == pytest.approx(0.3, rel=0.3)
+    assert glued["transit_jitter"] == pytest.approx(0.25, rel=0.1)
 
 
 def test_gp_depth_is_consistent_with_the_truth(glued):
-    assert abs(value(glued, "transit_depth_gp") - value(glued, "transit_depth_true")) \
-        < 2 * value(glued, "transit_depth_gp_sd")
+    assert abs(glued["transit_depth_gp"] - glued["transit_depth_true"]) \
+        < 2 * glued["transit_depth_gp_sd"]
 
 
 def test_white_noise_depth_error_is_over_confident(glued):
     """Red noise (Pont et al. 2006): the white-noise error bar is much smaller than the GP's."""
-    assert value(glued, "transit_depth_white_sd") < 0.8 * value(glued, "transit_depth_gp_sd")
+    assert glued["transit_depth_white_sd"] < 0.8 * glued["transit_depth_gp_sd"]
 
 
 def test_celerite_log_likelihood_equals_the_dense_one(glued):
     """celerite2 is exact (Foreman-Mackey et al. 2017): equal to the dense Cholesky result."""
-    assert value(glued, "transit_ll_celerite") == pytest.approx(value(glued, "transit_ll_dense"), rel=1e-10)
-    assert value(glued, "cost_ll_max_rel_diff") < 1e-10
+    assert glued["transit_ll_celerite"] == pytest.approx(glued["transit_ll_dense"], rel=1e-10)
+    assert glued["cost_ll_max_rel_diff"] < 1e-10
 
 
 def test_cost_scaling_was_measured_to_large_n(glued):
     """The slopes are printed measurements; only their order is tested, with a wide margin
     (about 1 for celerite2 and 2.5-3 for the dense solve on the build machine)."""
-    assert value(glued, "cost_n_celerite_max") >= 1_000_000
-    assert value(glued, "cost_slope_dense") > value(glued, "cost_slope_celerite") + 0.5
+    assert glued["cost_n_celerite_max"] >= 1_000_000
+    assert glued["cost_slope_dense"] > glued["cost_slope_celerite"] + 0.5

@@ -21,16 +21,6 @@ import pytest
 CHAPTER = "parallel"
 
 
-@pytest.fixture(scope="module")
-def glued(glued_values) -> dict:
-    return glued_values(CHAPTER)
-
-
-def value(glued: dict, name: str):
-    assert name in glued, f"{name!r} is not glued by the chapter (found: {sorted(glued)})"
-    return glued[name]
-
-
 def amdahl(s, n):
     return 1.0 / (s + (1.0 - s) / n)
 
@@ -44,17 +34,17 @@ def karp_flatt(speedup, n):
 def test_quadrature_reproduces_the_gaussian_convolution(glued):
     """Gauss-Hermite quadrature of each star's integral equals ln N(v | mu, tau^2 + sigma^2)
     summed over 300 000 stars (|ln L| ~ 1e6) to better than 1e-6 absolute."""
-    assert value(glued, "quadrature_max_abs_error") < 1e-6
+    assert glued["quadrature_max_abs_error"] < 1e-6
 
 
 def test_grid_recovers_the_simulated_dispersion(glued):
     """With 300 000 stars the dispersion is known to ~0.015 km/s, so the best point of the
     grid lies within one grid step (0.065 km/s) of the true 9 km/s."""
-    assert abs(value(glued, "best_dispersion") - 9.0) <= value(glued, "grid_step") + 1e-9
+    assert abs(glued["best_dispersion"] - 9.0) <= glued["grid_step"] + 1e-9
 
 
 def test_dask_array_reproduces_the_closed_form_at_the_truth(glued):
-    assert abs(value(glued, "dask_array_loglike") - value(glued, "exact_loglike_at_truth")) < 1e-6
+    assert abs(glued["dask_array_loglike"] - glued["exact_loglike_at_truth"]) < 1e-6
 
 
 # --- parallel results equal serial ones --------------------------------------------------------
@@ -69,20 +59,20 @@ def test_dask_array_reproduces_the_closed_form_at_the_truth(glued):
     "ipp_bootstrap_identical",             # ...and the same on ipyparallel engines
 ])
 def test_parallel_result_equals_serial(glued, name):
-    assert value(glued, name) is True
+    assert glued[name] is True
 
 
 @pytest.mark.parametrize("name", ["mpi_likelihood_max_rel_diff", "ipp_max_rel_diff",
                                   "dask_delayed_max_rel_diff"])
 def test_differently_split_sums_agree_to_rounding(glued, name):
     """Splitting the stars differently only changes the order of floating-point additions."""
-    assert value(glued, name) < 1e-12
+    assert glued[name] < 1e-12
 
 
 def test_forked_workers_share_the_legacy_global_generator(glued):
     """The trap the chapter demonstrates: forked workers draw identical 'random' numbers
     from numpy's legacy global state."""
-    assert value(glued, "legacy_fork_duplicates") is True
+    assert glued["legacy_fork_duplicates"] is True
 
 
 # --- Amdahl's law beside the measurements ------------------------------------------------------
@@ -90,17 +80,17 @@ def test_forked_workers_share_the_legacy_global_generator(glued):
 def test_speedup_table_is_produced(glued):
     """Three likelihood rows (serial, 1 and 2 workers) and two emcee rows (serial, pool);
     the speedups themselves are timings, printed and not asserted."""
-    assert value(glued, "speedup_table_rows") == 5
+    assert glued["speedup_table_rows"] == 5
     for name in ("speedup_likelihood_2", "speedup_emcee_2", "speedup_emcee_mpi",
                  "thread_speedup_python", "thread_speedup_numpy", "thread_speedup_io"):
-        assert math.isfinite(value(glued, name)) and value(glued, name) > 0, name
+        assert math.isfinite(glued[name]) and glued[name] > 0, name
 
 
 @pytest.mark.parametrize("job", ["likelihood", "emcee"])
 def test_amdahl_prediction_is_the_closed_form(glued, job):
-    s = value(glued, f"s_{job}")
+    s = glued[f"s_{job}"]
     assert 0.0 < s < 1.0
-    assert value(glued, f"amdahl_{job}_2") == pytest.approx(amdahl(s, 2), rel=1e-12)
+    assert glued[f"amdahl_{job}_2"] == pytest.approx(amdahl(s, 2), rel=1e-12)
 
 
 @pytest.mark.parametrize("label, seconds, printed_speedup", [("pool", 6.2, 3.4), ("mpi", 8.3, 2.6)])
@@ -108,10 +98,10 @@ def test_emcee_tutorial_numbers(glued, label, seconds, printed_speedup):
     """The chapter's reading of emcee's tutorial: 21.3 s serial against 6.2 s (pool) and 8.3 s
     (MPI) on 4 cores are the speedups the tutorial prints, and their Karp-Flatt serial
     fractions are 0.055 and 0.186."""
-    speedup = value(glued, f"emcee_tutorial_speedup_{label}")
+    speedup = glued[f"emcee_tutorial_speedup_{label}"]
     assert round(speedup, 1) == printed_speedup
     assert speedup == pytest.approx(21.3 / seconds)
-    e = value(glued, f"emcee_tutorial_karp_flatt_{label}")
+    e = glued[f"emcee_tutorial_karp_flatt_{label}"]
     assert e == pytest.approx(karp_flatt(21.3 / seconds, 4))
     assert amdahl(e, 4) == pytest.approx(speedup), "Karp-Flatt's e is the s that makes Amdahl's law fit"
     assert round(e, 3) == {"pool": 0.055, "mpi": 0.186}[label]

@@ -18,44 +18,34 @@ import pytest
 CHAPTER = "pgm"
 
 
-@pytest.fixture(scope="module")
-def glued(glued_values) -> dict:
-    return glued_values(CHAPTER)
-
-
-def value(glued: dict, name: str):
-    assert name in glued, f"{name!r} is not glued by the chapter (found: {sorted(glued)})"
-    return glued[name]
-
-
 # --- Russell & Norvig (2010): the burglary network --------------------------------------------
 
 def test_joint_probability_of_the_textbook_assignment(glued):
     """AIMA §14.2.1: P(j, m, a, not b, not e) = 0.90 x 0.70 x 0.001 x 0.999 x 0.998 = 0.000628."""
-    assert value(glued, "burglary_joint_example") == pytest.approx(0.000628, abs=5e-7)
+    assert glued["burglary_joint_example"] == pytest.approx(0.000628, abs=5e-7)
 
 
 def test_parameter_count_10_against_31(glued):
     """AIMA §14.2: the network needs 10 numbers, the full joint of five binary variables 31;
     pgmpy's tables hold the same 10 free numbers."""
-    assert value(glued, "burglary_n_network") == 10
-    assert value(glued, "burglary_n_joint") == 31
-    assert value(glued, "pgmpy_burglary_n_parameters") == 10
+    assert glued["burglary_n_network"] == 10
+    assert glued["burglary_n_joint"] == 31
+    assert glued["pgmpy_burglary_n_parameters"] == 10
 
 
 def test_burglary_posterior_given_both_calls(glued):
     """AIMA §14.4.1: P(B | j, m) = alpha <0.00059224, 0.0014919> = <0.284, 0.716>."""
-    assert value(glued, "burglary_p_b_given_jm") == pytest.approx(0.284, abs=5e-4)
-    assert value(glued, "burglary_unnormalised_b") == pytest.approx(0.00059224, abs=5e-9)
-    assert value(glued, "burglary_unnormalised_not_b") == pytest.approx(0.0014919, abs=5e-8)
+    assert glued["burglary_p_b_given_jm"] == pytest.approx(0.284, abs=5e-4)
+    assert glued["burglary_unnormalised_b"] == pytest.approx(0.00059224, abs=5e-9)
+    assert glued["burglary_unnormalised_not_b"] == pytest.approx(0.0014919, abs=5e-8)
 
 
 # --- Murphy (1998): the sprinkler network -----------------------------------------------------
 
 def test_sprinkler_posteriors_given_wet_grass(glued):
     """Murphy (1998): P(S = 1 | W = 1) = 0.4298 and P(R = 1 | W = 1) = 0.7079."""
-    assert value(glued, "sprinkler_p_s_given_w") == pytest.approx(0.4298, abs=5e-5)
-    assert value(glued, "sprinkler_p_r_given_w") == pytest.approx(0.7079, abs=5e-5)
+    assert glued["sprinkler_p_s_given_w"] == pytest.approx(0.4298, abs=5e-5)
+    assert glued["sprinkler_p_r_given_w"] == pytest.approx(0.7079, abs=5e-5)
 
 
 def test_explaining_away(glued):
@@ -64,11 +54,11 @@ def test_explaining_away(glued):
     network an earthquake likewise lowers the probability of a burglary given the alarm."""
     num = 0.5 * (0.1 * 0.8 + 0.5 * 0.2) * 0.99
     closed_form = num / (num + 0.5 * (0.9 * 0.8 + 0.5 * 0.2) * 0.9)
-    assert value(glued, "sprinkler_p_s_given_w_r") == pytest.approx(closed_form, rel=1e-12)
-    assert value(glued, "sprinkler_p_s_given_w_r") == pytest.approx(0.1945, abs=5e-5)
-    assert value(glued, "sprinkler_p_s") == pytest.approx(0.3, rel=1e-12)
-    assert value(glued, "sprinkler_p_s_given_w_r") < value(glued, "sprinkler_p_s") < value(glued, "sprinkler_p_s_given_w")
-    assert value(glued, "burglary_p_b_given_a_e") < 0.05 * value(glued, "burglary_p_b_given_a")
+    assert glued["sprinkler_p_s_given_w_r"] == pytest.approx(closed_form, rel=1e-12)
+    assert glued["sprinkler_p_s_given_w_r"] == pytest.approx(0.1945, abs=5e-5)
+    assert glued["sprinkler_p_s"] == pytest.approx(0.3, rel=1e-12)
+    assert glued["sprinkler_p_s_given_w_r"] < glued["sprinkler_p_s"] < glued["sprinkler_p_s_given_w"]
+    assert glued["burglary_p_b_given_a_e"] < 0.05 * glued["burglary_p_b_given_a"]
 
 
 # --- d-separation -------------------------------------------------------------------------------
@@ -76,23 +66,23 @@ def test_explaining_away(glued):
 def test_d_separation_statements_hold_numerically(glued):
     """Every d-separation found in the two networks is an exact conditional independence (to
     rounding), and every d-connection shows a real dependence with these tables."""
-    assert value(glued, "cond_n_statements") == 24 + 80          # sprinkler 6 x 4, burglary 10 x 8
-    assert value(glued, "cond_n_separated") >= 10
-    assert value(glued, "cond_max_gap_separated") < 1e-12
-    assert value(glued, "cond_min_gap_connected") > 1e-3
+    assert glued["cond_n_statements"] == 24 + 80          # sprinkler 6 x 4, burglary 10 x 8
+    assert glued["cond_n_separated"] >= 10
+    assert glued["cond_max_gap_separated"] < 1e-12
+    assert glued["cond_min_gap_connected"] > 1e-3
 
 
 def test_from_scratch_d_separation_agrees_with_pgmpy(glued):
     """Our reachability test and pgmpy's is_dconnected agree on every one of 2000 random
     queries, a good share of which are d-separations."""
-    n = value(glued, "dsep_n_queries")
+    n = glued["dsep_n_queries"]
     assert n >= 2000
-    assert value(glued, "dsep_disagreements") == 0
-    assert 0.2 * n < value(glued, "dsep_n_separated") < 0.8 * n
+    assert glued["dsep_disagreements"] == 0
+    assert 0.2 * n < glued["dsep_n_separated"] < 0.8 * n
 
 
 def test_pgmpy_inference_agrees_with_enumeration(glued):
-    assert value(glued, "pgmpy_max_posterior_difference") < 1e-12
+    assert glued["pgmpy_max_posterior_difference"] < 1e-12
 
 
 # --- ancestral sampling -------------------------------------------------------------------------
@@ -100,11 +90,11 @@ def test_pgmpy_inference_agrees_with_enumeration(glued):
 def test_ancestral_sampling_frequencies_match_exact_marginals(glued):
     """Seeded: each node's sampled frequency lies within 4 binomial standard errors of the exact
     marginal, and rejection sampling reproduces Murphy's P(R | W) = 0.7079 within 4 of its errors."""
-    assert value(glued, "sampling_n") >= 100_000
-    assert value(glued, "sampling_max_abs_z") < 4
-    se = value(glued, "sampling_p_r_given_w_se")
+    assert glued["sampling_n"] >= 100_000
+    assert glued["sampling_max_abs_z"] < 4
+    se = glued["sampling_p_r_given_w_se"]
     assert 0 < se < 0.005
-    assert abs(value(glued, "sampling_p_r_given_w") - 0.7079) < 4 * se
+    assert abs(glued["sampling_p_r_given_w"] - 0.7079) < 4 * se
 
 
 # --- the standard-candle model ------------------------------------------------------------------
@@ -112,16 +102,16 @@ def test_ancestral_sampling_frequencies_match_exact_marginals(glued):
 def test_marginal_likelihood_is_the_exponentially_modified_gaussian(glued):
     """scipy's exponnorm equals the numerical integral over the extinction, and the simulator's
     magnitudes follow it: KS test, mean E[m] = mu + Mbar + Abar, Var[m] = s^2 + Abar^2."""
-    assert value(glued, "astro_quad_max_rel_error") < 1e-7
-    assert value(glued, "astro_ks_pvalue") > 1e-3
-    assert abs(value(glued, "astro_mean_z")) < 4
-    assert abs(value(glued, "astro_var_rel_error")) < 0.02     # ~4 sigma for 1e5 skewed samples
+    assert glued["astro_quad_max_rel_error"] < 1e-7
+    assert glued["astro_ks_pvalue"] > 1e-3
+    assert abs(glued["astro_mean_z"]) < 4
+    assert abs(glued["astro_var_rel_error"]) < 0.02     # ~4 sigma for 1e5 skewed samples
 
 
 def test_distance_modulus_recovered_and_dust_matters(glued):
     """The maximum-likelihood distance modulus lies within 3 sigma of the simulated truth; the
     naive estimate that ignores the dust is biased faint by about the mean extinction (0.3 mag)."""
-    mu_true, mu_hat, err = (value(glued, k) for k in ("astro_mu_true", "astro_mu_hat", "astro_mu_err"))
+    mu_true, mu_hat, err = (glued[k] for k in ("astro_mu_true", "astro_mu_hat", "astro_mu_err"))
     assert 0 < err < 0.05
     assert abs(mu_hat - mu_true) < 3 * err
-    assert value(glued, "astro_mu_naive") - mu_true == pytest.approx(0.3, abs=0.05)
+    assert glued["astro_mu_naive"] - mu_true == pytest.approx(0.3, abs=0.05)

@@ -8,9 +8,6 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from autograder.assemble import notebook_cells
-from autograder.course import Assignment
-from autograder.notebook import ANSWER, LOCKED, read_notebook
 
 with warnings.catch_warnings():  # pgmpy 1.1 warns about its own deprecated estimators on import
     warnings.simplefilter("ignore", FutureWarning)
@@ -20,14 +17,7 @@ from pgmpy.factors.discrete import TabularCPD
 from pgmpy.models import DiscreteBayesianNetwork
 
 
-@pytest.fixture(scope="module")
-def ref():
-    """The setup and answer cells of the reference solution, run in this (trusted) process."""
-    namespace = {}
-    for cell in notebook_cells(read_notebook(Assignment("pgm").source)):
-        if cell.role in (ANSWER, LOCKED):
-            exec(compile(cell.source, cell.id, "exec"), namespace)
-    return namespace
+ASSIGNMENT = "pgm"   # the `ref` fixture (conftest.py) runs its reference solution
 
 
 def random_dag(rng, n_nodes, edge_probability):
