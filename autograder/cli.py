@@ -88,6 +88,7 @@ def _grade(args) -> int:
     from .batch import grade_assignment
     from .notebook import questions, read_notebook
     from .runner import Limits
+    from .course import SUBMITTED_DIR
     from .store import GRADER_ERROR
 
     assignment = _course_assignment(args)
@@ -96,6 +97,10 @@ def _grade(args) -> int:
                                limits=Limits(wall_seconds=args.timeout))
     for problem in summary.problems:
         print(f"  skipped while importing: {problem}")
+    if not summary.results:
+        print(f"{assignment.name}: no submissions and no students on the roster yet "
+              f"(submissions go in {assignment.root / SUBMITTED_DIR}/<student>/{assignment.name}/)")
+        return OK
     counts = {}
     for r in summary.results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -308,3 +308,10 @@ def test_feedback_before_grading_is_one_clear_error(course):
     assert result.returncode == 2
     assert result.stderr.strip() == ("autograder: error: nothing has been graded for mixtures yet: "
                                      "run `python -m autograder grade mixtures` first")
+
+
+def test_grading_an_empty_class_says_where_submissions_go(course):
+    result = course.cli("grade", "mixtures")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (f"mixtures: no submissions and no students on the roster yet "
+                                     f"(submissions go in {course.root / 'submitted'}/<student>/mixtures/)")
