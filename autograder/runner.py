@@ -51,6 +51,7 @@ class RunOutcome:
     stderr: str = ""
     isolated: bool = False
     started: bool = False   # the child reported ready before running any notebook code
+    stopped_in: str | None = None   # the cell running when the process stopped early
 
     def cell_status(self) -> dict:
         """The last reported status of each cell: {"status": ..., "error": ...}."""
@@ -65,7 +66,10 @@ class RunOutcome:
         return grouped
 
     def ending(self) -> str:
-        """Why the process stopped, in words a student understands."""
+        """Why the process stopped, and in which cell, in words a student understands."""
+        return self._why() + (f" while running {_cell_name(self.stopped_in)}" if self.stopped_in else "")
+
+    def _why(self) -> str:
         if self.timed_out:
             return "the notebook ran out of time"
         # bwrap passes on a signal death as 128 + the signal number
@@ -76,6 +80,13 @@ class RunOutcome:
         if self.returncode:
             return f"the notebook's process exited early with code {self.returncode}"
         return "the notebook stopped before reaching this cell"
+
+
+def _cell_name(cell_id: str) -> str:
+    """A cell id in a student's words (ids of added cells hold their position, from 0)."""
+    if cell_id.startswith(("added-", "cell-")):
+        return f"cell {int(cell_id.split('-')[1]) + 1} of the notebook"
+    return f"cell '{cell_id}'"
 
 
 _transformer = TransformerManager()
@@ -176,6 +187,8 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
     if not outcome.started:
         detail = outcome.stderr.strip().splitlines()[-1:] or [outcome.ending()]
         raise AutograderError(f"the grading process failed to start: {detail[0][:300]}")
+    reported = outcome.cell_status()
+    outcome.stopped_in = next((c.id for c in cells if c.id not in reported), None)
     return outcome
 
 

@@ -16,14 +16,26 @@ def test_a_hard_exit_keeps_the_points_already_earned(source, oracle, with_answer
     results = grade_notebook(source, submission, oracle)
     assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 0, "q5": 0, "q6": 0}
     assert {r.status for r in results if r.id in ("q4", "q5", "q6")} == {"not run"}
-    assert "exited early with code 3" in results[3].message
+    assert results[3].message == "the notebook's process exited early with code 3 while running cell 'q4-answer'"
 
 
 def test_a_time_out_keeps_the_points_already_earned(source, oracle, with_answer):
     submission = with_answer(source, "q5-answer", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass")
     results = grade_notebook(source, submission, oracle, Limits(wall_seconds=5))
     assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 0, "q6": 0}
-    assert "ran out of time" in results[4].message
+    assert results[4].message == "the notebook ran out of time while running cell 'q5-answer'"
+
+
+def test_a_crash_in_an_added_cell_is_located_by_its_position(source, oracle):
+    submission = copy.deepcopy(source)
+    crash = copy.deepcopy(submission.cells[1])
+    crash.metadata = {}
+    crash.source = "import os\nos._exit(5)"
+    at = [grade_id(c) for c in submission.cells].index("q6-answer")
+    submission.cells.insert(at, crash)
+    results = grade_notebook(source, submission, oracle)
+    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 0}
+    assert results[5].message == f"the notebook's process exited early with code 5 while running cell {at + 1} of the notebook"
 
 
 def test_writing_to_stderr_and_exceptions_in_added_cells_cost_nothing(source, oracle):
