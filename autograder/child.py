@@ -8,8 +8,11 @@ Started by ``runner.py`` as ``python -I -m autograder.child FD``. It reads a JSO
     {"event": "cell", "cell": ID, "status": "ok" | "error", "error": "Type: message",
      "error_type": "Type", "line": N}   (N: the line of the cell that was running, or null)
 
-Values are encoded as plain JSON data (numbers, strings, lists, dicts, and arrays as
-``{"__ndarray__": ..., "shape": ..., "dtype": ...}``); no pickle ever crosses back.
+Values are encoded as plain JSON data: numbers, strings, booleans, None and lists as
+themselves; everything else as a dict with one tag, so that no value can pass for another:
+``{"__dict__": {key: value}}``, ``{"__ndarray__": nested lists, "shape": [...], "dtype": "b"|"i"|"u"|"f"}``,
+``{"__complex__": real part, "imag": imaginary part}`` (each a number or an encoded array),
+``{"__unencodable__": reason}``. No pickle ever crosses back.
 """
 import builtins
 import json
@@ -29,15 +32,17 @@ def encode(value, depth=0):
         return {"__unencodable__": "nested too deeply"}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, complex):
+        return {"__complex__": value.real, "imag": value.imag}
     if isinstance(value, (list, tuple)):
         return [encode(item, depth + 1) for item in value]
     if isinstance(value, dict):
-        return {str(key): encode(item, depth + 1) for key, item in value.items()}
+        return {"__dict__": {str(key): encode(item, depth + 1) for key, item in value.items()}}
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         if isinstance(value, numpy.ndarray) and value.dtype.kind in "biufc":
             if value.dtype.kind == "c":
-                return {"__complex__": encode(value.real), "imag": encode(value.imag)}
+                return {"__complex__": encode(value.real, depth + 1), "imag": encode(value.imag, depth + 1)}
             return {"__ndarray__": value.tolist(), "shape": list(value.shape), "dtype": value.dtype.kind}
         if isinstance(value, numpy.generic):
             return encode(value.item(), depth + 1)

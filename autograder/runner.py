@@ -3,7 +3,13 @@
 This is the trusted side. It turns IPython syntax into plain Python here (nothing is
 handed to a shell), starts ``autograder.child`` in the sandbox (``sandbox.py``) with a
 minimal environment and resource limits, reads its event stream as it arrives (so results
-survive a later crash or time-out) and kills the child's whole process group at the end.
+survive a later crash or time-out), bounds the memory of the whole submission
+(``memory.py``) and kills the child's whole process group at the end.
+
+Every byte of the event stream is untrusted: reading holds at most one line of
+``MAX_EVENT_BYTES`` in memory, at most ``MAX_EVENT_STREAM_BYTES`` of events are kept, and an
+event is kept only in the exact shape ``child.py`` writes (anything else is ignored). The
+student's process can therefore lose its own points, never make the grader fail or stall.
 """
 import json
 import os
@@ -18,11 +24,15 @@ from pathlib import Path
 from IPython.core.inputtransformer2 import TransformerManager
 
 from .errors import AutograderError
+from .memory import MemoryWatch
 from .sandbox import WORKDIR, Sandbox, find_sandbox
 
-MAX_EVENT_STREAM_CHARS = 20_000_000
+MAX_EVENT_BYTES = 1_100_000           # the child's largest event (1 MB value) and its envelope
+MAX_EVENT_STREAM_BYTES = 32 * 2**20   # events kept per run; later ones are read and dropped
 MAX_CAPTURED_CHARS = 20_000
-KNOWN_EVENTS = {"probe", "cell"}
+MAX_ID_CHARS = 200                    # cell ids and probe names
+MAX_ERROR_CHARS = 2_000
+READ_CHUNK = 65536
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class RunOutcome:
     isolated: bool = False
     started: bool = False   # the child reported ready before running any notebook code
     stopped_in: str | None = None   # the cell running when the process stopped early
+    memory_exceeded: bool = False   # killed: its processes together used more than the limit
+    memory_limit: int = 0
+    flooded: bool = False   # it wrote more events than the grader keeps
 
     def cell_status(self) -> dict:
         """The last reported status of each cell: {"status": ..., "error": ...}."""
@@ -72,6 +85,12 @@ class RunOutcome:
     def _why(self) -> str:
         if self.timed_out:
             return "the notebook ran out of time"
+        if self.memory_exceeded:
+            return (f"the notebook's processes together used more than "
+                    f"{self.memory_limit / 2**30:.3g} GiB of memory and were stopped")
+        if self.flooded:
+            return (f"the notebook reported more than {MAX_EVENT_STREAM_BYTES // 2**20} MiB of "
+                    "results; the grader read no further")
         # bwrap passes on a signal death as 128 + the signal number
         signum = -self.returncode if self.returncode and self.returncode < 0 else \
             self.returncode - 128 if self.isolated and self.returncode and self.returncode > 128 else None
@@ -108,23 +127,64 @@ def _child_env(home: str) -> dict:
             "LOGNAME": "student"}
 
 
-def _read_events(fd: int, outcome: RunOutcome) -> None:
-    """Parse the event stream; lines that are not well-formed events are ignored."""
-    budget = MAX_EVENT_STREAM_CHARS
-    with os.fdopen(fd, "r", encoding="utf-8", errors="replace") as stream:
-        for line in stream:
+def _lines(stream, max_bytes: int):
+    """The complete lines of a binary stream, newline dropped; a line longer than ``max_bytes``
+    is skipped whole, so memory stays below ``max_bytes`` plus one chunk."""
+    pending, skipping = bytearray(), False
+    for chunk in iter(lambda: stream.read(READ_CHUNK), b""):
+        *complete, rest = chunk.split(b"\n")
+        for piece in complete:
+            if not skipping and len(pending) + len(piece) <= max_bytes:
+                yield bytes(pending + piece)
+            pending, skipping = bytearray(), False
+        if not skipping:
+            pending += rest
+            if len(pending) > max_bytes:
+                pending, skipping = bytearray(), True
+
+
+def _is_number(value) -> bool:
+    return type(value) in (int, float) and value == value and abs(value) < float("inf")
+
+
+def _short_text(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS
+
+
+def valid_event(event, cell_ids: frozenset) -> dict | None:
+    """The event in exactly the shape child.py writes, or None (then it is ignored)."""
+    if not isinstance(event, dict) or not isinstance(event.get("cell"), str) or event["cell"] not in cell_ids:
+        return None
+    kind = event.get("event")
+    if kind == "probe" and _short_text(event.get("name")) and "value" in event \
+            and all(_is_number(event.get(key)) and event[key] >= 0 for key in ("rtol", "atol")):
+        return {key: event[key] for key in ("event", "cell", "name", "value", "rtol", "atol")}
+    if kind == "cell" and event.get("status") in ("ok", "error"):
+        line = event.get("line")
+        return {"event": "cell", "cell": event["cell"], "status": event["status"],
+                "error": event["error"][:MAX_ERROR_CHARS] if isinstance(event.get("error"), str) else "",
+                "error_type": event["error_type"] if _short_text(event.get("error_type")) else "",
+                "line": line if type(line) is int and 0 < line < 10**6 else None}
+    return None
+
+
+def _read_events(fd: int, outcome: RunOutcome, cell_ids: frozenset) -> None:
+    """Parse the event stream into ``outcome``: well-formed events are kept, within budget."""
+    budget = MAX_EVENT_STREAM_BYTES
+    with os.fdopen(fd, "rb", buffering=0) as stream:
+        for line in _lines(stream, MAX_EVENT_BYTES):
+            if outcome.flooded or budget < len(line):
+                outcome.flooded = True
+                continue   # keep draining, so the child never blocks on a full pipe
             budget -= len(line)
-            if budget < 0:
-                break
             try:
                 event = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if event == {"event": "start"}:
                 outcome.started = True
-            elif isinstance(event, dict) and event.get("event") in KNOWN_EVENTS \
-                    and isinstance(event.get("cell"), str):
-                outcome.events.append(event)
+            elif (kept := valid_event(event, cell_ids)) is not None:
+                outcome.events.append(kept)
 
 
 def _keep_tail(stream, outcome: RunOutcome) -> None:
@@ -165,7 +225,8 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
             pass_fds=(write_fd,), cwd=workdir or scratch, env=_child_env(home), start_new_session=True,
         )
         os.close(write_fd)
-        readers = [threading.Thread(target=_read_events, args=(read_fd, outcome), daemon=True),
+        cell_ids = frozenset(c.id for c in cells)
+        readers = [threading.Thread(target=_read_events, args=(read_fd, outcome, cell_ids), daemon=True),
                    threading.Thread(target=_keep_tail, args=(proc.stderr, outcome), daemon=True)]
         for reader in readers:
             reader.start()
@@ -175,12 +236,14 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         except BrokenPipeError:
             pass
         try:
-            proc.wait(timeout=limits.wall_seconds)
+            with MemoryWatch(proc.pid, limits.memory_bytes) as watch:
+                proc.wait(timeout=limits.wall_seconds)
         except subprocess.TimeoutExpired:
             outcome.timed_out = True
         finally:
             _kill_group(proc)
             proc.wait()
+        outcome.memory_exceeded, outcome.memory_limit = watch.exceeded, limits.memory_bytes
         outcome.returncode = None if outcome.timed_out else proc.returncode
         for reader in readers:
             reader.join(timeout=5)

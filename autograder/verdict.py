@@ -9,9 +9,8 @@ import ast
 import builtins
 from dataclasses import dataclass
 
-import numpy as np
-
 from .notebook import Question
+from .values import MISSING, Difference, compare, decode, summarise
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -23,36 +22,6 @@ class QuestionResult:
     max_points: float
     status: str
     message: str = ""
-
-
-def decode(value):
-    """Plain data from the child back into Python and numpy values."""
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if isinstance(value, dict):
-        if "__ndarray__" in value:
-            return np.array(value["__ndarray__"], dtype=float if value.get("dtype") == "f" else None) \
-                .reshape(value["shape"])
-        return {k: decode(v) for k, v in value.items()}
-    return value
-
-
-def values_match(expected, actual, rtol: float, atol: float) -> bool:
-    """Equal structure; numbers equal within tolerances (nan matches nan, inf matches inf)."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and expected.keys() == actual.keys() and all(
-            values_match(expected[k], actual[k], rtol, atol) for k in expected)
-    if isinstance(expected, (str, type(None))) or isinstance(actual, (str, type(None), dict)):
-        return type(expected) is type(actual) and expected == actual
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return type(expected) is type(actual) and expected == actual
-    try:
-        want = np.asarray(expected, dtype=float)
-        got = np.asarray(actual, dtype=float)
-    except (TypeError, ValueError):  # ragged sequences: compare item by item
-        return isinstance(actual, list) and len(actual) == len(expected) and all(
-            values_match(e, a, rtol, atol) for e, a in zip(expected, actual))
-    return want.shape == got.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
 
 
 NOT_ANSWERED = "not answered yet (the stub still raises NotImplementedError)"
@@ -130,22 +99,22 @@ def score(questions: list[Question], outcome, oracle: dict | None) -> list[Quest
                        else explain_safely(q, state, statuses))
             results.append(QuestionResult(q.id, 0.0, q.points, FAILED, message))
             continue
-        wrong = _wrong_probes(oracle.get(q.id, {}), probes.get(q.id, {})) if oracle is not None else []
+        expected = oracle.get(q.id, {}) if oracle is not None else {}
+        wrong = _differences(expected, probes.get(q.id, {}))
         if wrong:
-            total = len(oracle.get(q.id, {}))
-            results.append(QuestionResult(q.id, 0.0, q.points, FAILED,
-                                          f"{len(wrong)} of {total} hidden checks differ from the reference solution"))
+            results.append(QuestionResult(q.id, 0.0, q.points, FAILED, summarise(wrong, len(expected))))
         else:
             results.append(QuestionResult(q.id, q.points, q.points, PASSED))
     return results
 
 
-def _wrong_probes(expected: dict, actual: dict) -> list[str]:
-    """Names of the reference's probes that the student's run did not reproduce."""
-    wrong = []
+def _differences(expected: dict, actual: dict) -> list[Difference]:
+    """How each of the reference's probes that the student's run did not reproduce differs."""
+    found = []
     for name, reference in expected.items():
         mine = actual.get(name)
-        if mine is None or not values_match(decode(reference["value"]), decode(mine["value"]),
-                                             reference["rtol"], reference["atol"]):
-            wrong.append(name)
-    return wrong
+        difference = Difference(MISSING) if mine is None else compare(
+            decode(reference["value"]), decode(mine["value"]), reference["rtol"], reference["atol"])
+        if difference:
+            found.append(difference)
+    return found
