@@ -24,7 +24,7 @@ from pathlib import Path
 from IPython.core.inputtransformer2 import TransformerManager
 
 from .errors import AutograderError
-from .memory import MemoryWatch
+from .memory import MemoryWatch, SandboxCgroup, delegated_cgroup
 from .sandbox import WORKDIR, Sandbox, find_sandbox
 
 MAX_EVENT_BYTES = 1_100_000           # the child's largest event (1 MB value) and its envelope
@@ -220,11 +220,14 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         read_fd, write_fd = os.pipe()
         argv = sandbox.command([sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
                                scratch, limits.disk_bytes, uid)
+        cgroup = SandboxCgroup.create(delegated_cgroup(), limits.memory_bytes)
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             pass_fds=(write_fd,), cwd=workdir or scratch, env=_child_env(home), start_new_session=True,
         )
         os.close(write_fd)
+        if cgroup:  # before the job is sent, so all student code is born inside it
+            cgroup.adopt(proc.pid)
         cell_ids = frozenset(c.id for c in cells)
         readers = [threading.Thread(target=_read_events, args=(read_fd, outcome, cell_ids), daemon=True),
                    threading.Thread(target=_keep_tail, args=(proc.stderr, outcome), daemon=True)]
@@ -243,7 +246,10 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         finally:
             _kill_group(proc)
             proc.wait()
-        outcome.memory_exceeded, outcome.memory_limit = watch.exceeded, limits.memory_bytes
+        outcome.memory_exceeded = watch.exceeded or bool(cgroup and cgroup.ran_out_of_memory())
+        outcome.memory_limit = limits.memory_bytes
+        if cgroup:
+            cgroup.remove()
         outcome.returncode = None if outcome.timed_out else proc.returncode
         for reader in readers:
             reader.join(timeout=5)

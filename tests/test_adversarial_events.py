@@ -5,6 +5,7 @@ in ``sys.argv[1]``) and can use as much memory as its limits allow. Each test pl
 of such behaviour in the mixtures reference solution and asserts what the grader records.
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -194,3 +195,33 @@ def test_the_reader_yields_exactly_the_lines_that_fit(chunks):
     whole = b"".join(chunks)
     expected = [line for line in whole.split(b"\n")[:-1] if len(line) <= 10]
     assert list(_lines(Chunks(c for c in chunks if c), 10)) == expected
+
+
+def test_a_folder_that_is_not_a_delegated_cgroup_is_refused_with_a_warning(tmp_path):
+    """These machines offer no delegated cgroup v2 memory controller: the watcher alone bounds."""
+    code = ("import warnings, json\nwarnings.simplefilter('always')\n"
+            "from autograder.memory import delegated_cgroup\nprint(json.dumps(str(delegated_cgroup())))")
+    for folder in (tmp_path, "/sys/fs/cgroup"):
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "AUTOGRADER_CGROUP": str(folder)})
+        assert run.stdout.strip() == '"None"', run.stderr
+        assert f"AUTOGRADER_CGROUP={folder} is not used (" in run.stderr
+    unset = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_CGROUP"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=unset)
+    assert (run.stdout.strip(), run.stderr) == ('"None"', "")
+
+
+def test_a_sandbox_cgroup_writes_the_kernel_interface_files(tmp_path):
+    """The cgroup v2 protocol (on a plain folder standing in for the delegated one): the limit
+    and no swap are set, the sandbox's processes are moved in, an OOM kill is read back."""
+    from autograder.memory import SandboxCgroup
+    cgroup = SandboxCgroup.create(tmp_path, 3 * 2**30)
+    assert cgroup.path.parent == tmp_path
+    assert (cgroup.path / "memory.max").read_text() == f"{3 * 2**30}\n"
+    assert (cgroup.path / "memory.swap.max").read_text() == "0\n"
+    cgroup.adopt(os.getpid())
+    assert (cgroup.path / "cgroup.procs").read_text() == f"{os.getpid()}\n"   # the last one written
+    assert not cgroup.ran_out_of_memory()
+    (cgroup.path / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
+    assert cgroup.ran_out_of_memory()
+    assert SandboxCgroup.create(None, 2**30) is None
