@@ -88,3 +88,130 @@ def test_gls_line_matches_statsmodels_with_a_full_covariance(ref):
     assert params == pytest.approx(fit.params, rel=1e-9)
     # statsmodels rescales by the residual variance; with a known covariance use the unscaled one
     assert param_cov == pytest.approx(fit.normalized_cov_params, rel=1e-9)
+
+
+# --- the probes accept every correct method ----------------------------------------------------
+
+JITTER = 1e-6   # added to the diagonal before each Cholesky factorisation, as many GP codes do
+
+SUBMISSIONS = {
+    "jitter": {
+        "q2-answer": '''
+def gp_predict(x, y, x_star, amplitude, length_scale, noise):
+    x, y, x_star = (np.asarray(a, float) for a in (x, y, x_star))
+    def kernel(a, b):
+        return amplitude**2 * np.exp(-0.5 * ((a[:, None] - b[None, :]) / length_scale) ** 2)
+    L = cholesky(kernel(x, x) + (noise**2 + 1e-6) * np.eye(x.size), lower=True)
+    k_star = kernel(x, x_star)
+    v = solve_triangular(L, k_star, lower=True)
+    return k_star.T @ cho_solve((L, True), y), amplitude**2 - np.sum(v**2, axis=0)
+''',
+        "q3-answer": '''
+def log_marginal_likelihood(x, y, amplitude, length_scale, noise):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    K = amplitude**2 * np.exp(-0.5 * ((x[:, None] - x[None, :]) / length_scale) ** 2)
+    L = cholesky(K + (noise**2 + 1e-6) * np.eye(x.size), lower=True)
+    return float(-0.5 * y @ cho_solve((L, True), y) - np.sum(np.log(np.diag(L))) - 0.5 * x.size * np.log(2 * np.pi))
+''',
+        # minimize's default method (BFGS) with its default tolerances
+        "q4-answer": '''
+def fit_hyperparameters(x, y, start):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    def negative_log_ml(log_params):
+        amplitude, length_scale, noise = np.exp(log_params)
+        K = amplitude**2 * np.exp(-0.5 * ((x[:, None] - x[None, :]) / length_scale) ** 2)
+        L = cholesky(K + (noise**2 + 1e-6) * np.eye(x.size), lower=True)
+        return 0.5 * y @ cho_solve((L, True), y) + np.sum(np.log(np.diag(L)))
+    return np.exp(minimize(negative_log_ml, np.log(np.asarray(start, float))).x)
+''',
+        "q5-answer": '''
+def predict_observations(kernel, x, y, x_new, noise):
+    x, y, x_new = (np.asarray(a, float) for a in (x, y, x_new))
+    L = cholesky(kernel(x, x) + (noise**2 + 1e-6) * np.eye(x.size), lower=True)
+    k_new = kernel(x, x_new)
+    v = solve_triangular(L, k_new, lower=True)
+    var = np.diag(kernel(x_new, x_new)) - np.sum(v**2, axis=0) + noise**2
+    return k_new.T @ cho_solve((L, True), y), np.sqrt(var)
+''',
+        "q6-answer": '''
+def gls_line(x, y, cov):
+    design = np.column_stack([x, np.ones_like(x)])
+    factor = cho_factor(np.asarray(cov, float) + 1e-6 * np.eye(len(x)), lower=True)
+    param_cov = np.linalg.inv(design.T @ cho_solve(factor, design))
+    return param_cov @ (design.T @ cho_solve(factor, np.asarray(y, float))), param_cov
+''',
+    },
+    "libraries": {
+        "q1-answer": '''
+from scipy.spatial.distance import cdist
+
+def squared_exponential(x1, x2, amplitude, length_scale):
+    return amplitude**2 * np.exp(-0.5 * cdist(np.c_[x1], np.c_[x2], "sqeuclidean") / length_scale**2)
+''',
+        "q2-answer": '''
+def gp_predict(x, y, x_star, amplitude, length_scale, noise):
+    gp = GaussianProcessRegressor(ConstantKernel(amplitude**2) * RBF(length_scale), alpha=noise**2,
+                                  optimizer=None).fit(np.c_[x], y)
+    mean, sd = gp.predict(np.c_[x_star], return_std=True)
+    return mean, sd**2
+''',
+        "q3-answer": '''
+def log_marginal_likelihood(x, y, amplitude, length_scale, noise):
+    gp = GaussianProcessRegressor(ConstantKernel(amplitude**2) * RBF(length_scale), alpha=noise**2,
+                                  optimizer=None).fit(np.c_[x], y)
+    return float(gp.log_marginal_likelihood_value_)
+''',
+        # scikit-learn's optimiser (L-BFGS-B, analytic gradients), as the visible check runs it
+        "q4-answer": '''
+def fit_hyperparameters(x, y, start):
+    a, ell, s = start
+    kernel = ConstantKernel(a**2, (1e-8, 1e8)) * RBF(ell, (1e-8, 1e8)) + WhiteKernel(s**2, (1e-12, 1e8))
+    gp = GaussianProcessRegressor(kernel).fit(np.c_[x], y)
+    return np.exp(gp.kernel_.theta) ** np.array([0.5, 1.0, 0.5])
+''',
+        "q5-answer": '''
+def predict_observations(kernel, x, y, x_new, noise):
+    K_y = kernel(x, x) + noise**2 * np.eye(len(x))
+    k_new = kernel(x, x_new)
+    var = np.diag(kernel(x_new, x_new)) - np.sum(k_new * np.linalg.solve(K_y, k_new), axis=0)
+    return k_new.T @ np.linalg.solve(K_y, y), np.sqrt(var + noise**2)
+''',
+        "q6-answer": '''
+import statsmodels.api as sm
+
+def gls_line(x, y, cov):
+    fit = sm.GLS(y, np.column_stack([x, np.ones_like(x)]), sigma=cov).fit()
+    return fit.params, fit.normalized_cov_params
+''',
+    },
+}
+
+FULL_MARKS = [("q1", 1.0), ("q2", 2.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), ("q6", 2.0)]
+
+
+@pytest.mark.parametrize("name", SUBMISSIONS)
+def test_other_correct_methods_earn_full_marks(reference, with_answer, name):
+    from autograder.grade import grade_notebook
+
+    source, oracle = reference(ASSIGNMENT)
+    submission = source
+    for answer_id, code in SUBMISSIONS[name].items():
+        submission = with_answer(submission, answer_id, code)
+    results = grade_notebook(source, submission, oracle)
+    assert [(r.id, r.points, r.max_points, r.status, r.message) for r in results] == \
+        [(q, p, p, "passed", "") for q, p in FULL_MARKS]
+
+
+def test_jitter_moves_results_by_its_first_order_change(ref, data):
+    """A jitter eps adds eps to the noise variance: with the weights W = K_y^-1 K_* of the mean,
+    the mean moves by -eps W^T alpha and the variance by eps sum_i W_ij^2. Here that is more
+    than the old 1e-7 relative tolerance allowed and far less than the 1e-4 now used."""
+    x, y, x_star = data
+    mean, var = ref["gp_predict"](x, y, x_star, 0.9, 1.2, 0.2)
+    jittered_mean, jittered_var = ref["gp_predict"](x, y, x_star, 0.9, 1.2, np.sqrt(0.2**2 + JITTER))
+    K_y = ref["squared_exponential"](x, x, 0.9, 1.2) + 0.04 * np.eye(x.size)
+    weights = np.linalg.solve(K_y, ref["squared_exponential"](x, x_star, 0.9, 1.2))
+    assert jittered_mean - mean == pytest.approx(-JITTER * weights.T @ np.linalg.solve(K_y, y), rel=1e-3, abs=1e-12)
+    assert jittered_var - var == pytest.approx(JITTER * np.sum(weights**2, axis=0), rel=1e-3, abs=1e-12)
+    assert not np.allclose(jittered_mean, mean, rtol=1e-7, atol=1e-10)
+    assert np.allclose(jittered_mean, mean, atol=1e-5) and np.allclose(jittered_var, var, atol=1e-5)

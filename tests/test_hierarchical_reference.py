@@ -102,3 +102,124 @@ def test_omega_m_reproduces_betoule2014(ref):
     mean, sd = ref["omega_m_posterior"](ref["z_jla"], ref["mu_jla"], ref["cov_jla"], np.linspace(0.1, 0.55, 226))
     assert mean == pytest.approx(0.295, abs=0.004)
     assert sd == pytest.approx(0.034, abs=0.001)
+
+
+# --- the probes accept every correct method ----------------------------------------------------
+
+DISTANCE_MODULI = {
+    # the chapter's closed form (it needs Omega_Lambda > 0: no check uses Omega_m = 1)
+    "hypergeometric": '''
+from scipy import special
+
+def distance_modulus(z, omega_m):
+    z = np.atleast_1d(np.asarray(z, float))
+    omega_l = 1.0 - omega_m
+    def antiderivative(x):
+        return x * special.hyp2f1(1 / 3, 1 / 2, 4 / 3, -omega_m * x**3 / omega_l) / np.sqrt(omega_l)
+    return 5.0 * np.log10((1.0 + z) * (antiderivative(1.0 + z) - antiderivative(1.0)))
+''',
+    # an ODE solver at rtol 1e-8: about 1e-7 mag off, which a tolerance relative to mu rejected
+    "ode": '''
+def distance_modulus(z, omega_m):
+    z = np.atleast_1d(np.asarray(z, float))
+    order = np.argsort(z)
+    solution = integrate.solve_ivp(lambda zp, d: 1.0 / np.sqrt(omega_m * (1.0 + zp) ** 3 + 1.0 - omega_m),
+                                   (0.0, z[order][-1]), [0.0], t_eval=z[order], rtol=1e-8, atol=1e-14)
+    comoving = np.empty_like(z)
+    comoving[order] = solution.y[0]
+    return 5.0 * np.log10((1.0 + z) * comoving)
+''',
+    # the chapter's code: quad bin by bin, added up in order of redshift
+    "bin-by-bin": '''
+def distance_modulus(z, omega_m):
+    z = np.atleast_1d(np.asarray(z, float))
+    order = np.argsort(z)
+    def inverse_e(zp):
+        return 1.0 / np.sqrt(omega_m * (1.0 + zp) ** 3 + 1.0 - omega_m)
+    edges = np.concatenate([[0.0], z[order]])
+    comoving = np.empty_like(z)
+    comoving[order] = np.cumsum([integrate.quad(inverse_e, a, b)[0] for a, b in zip(edges[:-1], edges[1:])])
+    return 5.0 * np.log10((1.0 + z) * comoving)
+''',
+}
+
+OTHER_METHODS = {
+    "q1-answer": '''
+def pooled_estimate(y, sigma):
+    w = 1.0 / np.asarray(sigma, float) ** 2
+    return float(np.average(y, weights=w)), float(np.sum(w) ** -0.5)
+''',
+    # the shrinkage form of the conditional posterior
+    "q2-answer": '''
+def conditional_posterior(y, sigma, mu, tau):
+    y, sigma = np.asarray(y, float), np.asarray(sigma, float)
+    shrink = sigma**2 / (sigma**2 + tau**2)
+    return (1 - shrink) * y + shrink * mu, np.sqrt((1 - shrink) * sigma**2)
+''',
+    # normalised densities: ln of the integral over mu, with its 2 pi factors (a constant)
+    "q3-answer": '''
+from scipy import stats
+
+def log_posterior_tau(tau, y, sigma):
+    var = sigma**2 + np.asarray(tau, float)[:, None] ** 2
+    v_mu = 1.0 / np.sum(1.0 / var, axis=1)
+    mu_hat = v_mu * np.sum(y / var, axis=1)
+    return 0.5 * np.log(2 * np.pi * v_mu) + np.sum(stats.norm.logpdf(y, mu_hat[:, None], np.sqrt(var)), axis=1)
+''',
+    # Q3's function for the weights, as the question suggests
+    "q4-answer": '''
+def draw_posterior(y, sigma, tau_grid, n_draws, seed):
+    rng = np.random.default_rng(seed)
+    log_post = log_posterior_tau(tau_grid, y, sigma)
+    w = np.exp(log_post - log_post.max())
+    tau = rng.choice(np.asarray(tau_grid, float), size=n_draws, p=w / w.sum())
+    var = sigma**2 + tau[:, None] ** 2
+    v_mu = 1.0 / np.sum(1.0 / var, axis=1)
+    mu = rng.normal(v_mu * np.sum(y / var, axis=1), np.sqrt(v_mu))
+    b = sigma**2 / var
+    return tau, mu, rng.normal((1 - b) * y + b * mu[:, None], np.sqrt((1 - b) * sigma**2))
+''',
+    # chi2 minimised numerically over the offset M
+    "q6-answer": '''
+def chi2_marginalised(mu_model, mu, cov):
+    r = np.asarray(mu, float) - np.asarray(mu_model, float)
+    chi2 = lambda m: (r - m) @ np.linalg.solve(cov, r - m)
+    return float(optimize.minimize_scalar(chi2).fun)
+''',
+    # Q5's and Q6's functions, as the question says
+    "q7-answer": '''
+def omega_m_posterior(z, mu, cov, grid):
+    grid = np.asarray(grid, float)
+    chi2 = np.array([chi2_marginalised(distance_modulus(z, om), mu, cov) for om in grid])
+    post = np.exp(-0.5 * (chi2 - chi2.min()))
+    mean = integrate.trapezoid(grid * post, grid) / integrate.trapezoid(post, grid)
+    var = integrate.trapezoid((grid - mean) ** 2 * post, grid) / integrate.trapezoid(post, grid)
+    return float(mean), float(np.sqrt(var))
+''',
+}
+
+FULL_MARKS = [("q1", 1.0), ("q2", 1.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), ("q6", 2.0), ("q7", 1.0)]
+
+
+@pytest.mark.parametrize("method", DISTANCE_MODULI)
+def test_other_correct_methods_earn_full_marks(reference, with_answer, method):
+    """Each distance modulus with every other alternative (Q7 calls the submission's Q5 and Q6)."""
+    from autograder.grade import grade_notebook
+
+    source, oracle = reference(ASSIGNMENT)
+    submission = with_answer(source, "q5-answer", DISTANCE_MODULI[method])
+    for answer_id, code in OTHER_METHODS.items():
+        submission = with_answer(submission, answer_id, code)
+    results = grade_notebook(source, submission, oracle)
+    assert [(r.id, r.points, r.max_points, r.status, r.message) for r in results] == \
+        [(q, p, p, "passed", "") for q, p in FULL_MARKS]
+
+
+def test_ode_distance_modulus_is_a_real_test_of_the_tolerance(ref):
+    """The ODE answer differs from quad by more than the old tolerance relative to mu allowed
+    (1e-7 |mu|, 9e-9 mag in the bin nearest d_L = 1) and by less than the 1e-6 mag now used."""
+    namespace = {"np": np, "integrate": integrate}
+    exec(DISTANCE_MODULI["ode"], namespace)
+    ours, theirs = ref["distance_modulus"](ref["z_jla"], 0.3), namespace["distance_modulus"](ref["z_jla"], 0.3)
+    assert not np.allclose(theirs, ours, rtol=1e-7, atol=1e-10)
+    assert 2e-8 < np.max(np.abs(theirs - ours)) < 1e-6
