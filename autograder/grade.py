@@ -3,7 +3,7 @@ from dataclasses import asdict, dataclass
 
 from .assemble import notebook_cells, submission_cells
 from .errors import AutograderError
-from .notebook import parse_notebook, questions
+from .notebook import parse_with_repairs, questions
 from .runner import Limits, RunOutcome, run_cells
 from .sandbox import Sandbox, find_sandbox
 from .store import GRADED, UNGRADABLE
@@ -39,15 +39,21 @@ def grade_notebook(source_nb, submission_nb, oracle: Oracle, limits: Limits = Li
 def grade_submission(source_nb, data: bytes, oracle: Oracle, limits: Limits = Limits()) -> dict:
     """Grade a submission's raw bytes; plain data out (this runs in grading workers).
 
-    An unreadable notebook is ``ungradable`` with the reason; anything the student's code
-    does only changes the per-question results. Errors of the grader itself propagate.
+    Small format faults are repaired and the cells that can be read are graded (the notes
+    say what was repaired). A file from which no notebook, or no code cell, can be read is
+    ``ungradable`` with the reason; anything the student's code does only changes the
+    per-question results. Errors of the grader itself propagate.
     """
     try:
-        submission = parse_notebook(data.decode("utf-8"))
+        submission, repairs = parse_with_repairs(data.decode("utf-8"))
     except UnicodeDecodeError:
         return {"status": UNGRADABLE, "reason": "the file is not UTF-8 text, so not a notebook"}
     except ValueError as err:
         return {"status": UNGRADABLE, "reason": f"the file is not a readable notebook ({err})"}
+    if not any(cell.cell_type == "code" for cell in submission.cells):
+        return {"status": UNGRADABLE,
+                "reason": "the notebook has no code cells, so there is no answer to grade"}
     sandbox = find_sandbox()
     results = grade_notebook(source_nb, submission, oracle, limits, sandbox)
-    return {"status": GRADED, "isolated": sandbox.isolated, "questions": [asdict(r) for r in results]}
+    return {"status": GRADED, "isolated": sandbox.isolated, "questions": [asdict(r) for r in results],
+            "repairs": repairs}

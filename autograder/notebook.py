@@ -1,4 +1,9 @@
-"""Reading notebooks safely and telling nbgrader's cell roles apart."""
+"""Reading notebooks safely and telling nbgrader's cell roles apart.
+
+Every notebook read here goes through repair.py: small format faults are repaired, and only
+a file from which no notebook can be read raises (a ValueError, or an AutograderError from
+``read_notebook``).
+"""
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -6,13 +11,20 @@ from pathlib import Path
 import nbformat
 
 from .errors import AutograderError
+from .repair import repair_notebook
 
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
 ANSWER, TEST, LOCKED, PLAIN = "answer", "test", "locked", "plain"
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def read_notebook(path: Path | str) -> nbformat.NotebookNode:
-    """Read a notebook (any nbformat version, upgraded to v4) or raise a one-line error."""
+    """Read a notebook (any nbformat version, upgraded to v4.5, repaired) or raise a one-line error."""
+    return read_with_repairs(path)[0]
+
+
+def read_with_repairs(path: Path | str) -> tuple[nbformat.NotebookNode, list[str]]:
+    """The notebook at ``path`` and what was repaired in it (see repair.py), or raise a one-line error."""
     path = Path(path)
     if not path.is_file():
         what = "is a folder, not a notebook" if path.is_dir() else "does not exist"
@@ -22,7 +34,7 @@ def read_notebook(path: Path | str) -> nbformat.NotebookNode:
             f"{path} is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB: clear its outputs and try again"
         )
     try:
-        return parse_notebook(path.read_bytes().decode("utf-8"))
+        return parse_with_repairs(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise AutograderError(
             f"{path} is not a readable notebook ({err}): restore it from a checkpoint or "
@@ -31,20 +43,27 @@ def read_notebook(path: Path | str) -> nbformat.NotebookNode:
 
 
 def parse_notebook(text: str) -> nbformat.NotebookNode:
-    """Parse notebook JSON; raise ValueError with a short reason if it is not a notebook."""
+    """Parse notebook JSON, repairing what can be repaired; raise ValueError if it is not a notebook."""
+    return parse_with_repairs(text)[0]
+
+
+def parse_with_repairs(text: str) -> tuple[nbformat.NotebookNode, list[str]]:
+    """(the notebook, repair notes) from notebook JSON; ValueError with a short reason if no
+    notebook can be read from it (not JSON, no list of cells, no cell that can be read)."""
+    bom = text.startswith(BYTE_ORDER_MARK)
     try:
-        raw = json.loads(text)
+        raw = json.loads(text.removeprefix(BYTE_ORDER_MARK))
     except json.JSONDecodeError as err:
         raise ValueError(f"invalid JSON at line {err.lineno}, column {err.colno}") from None
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise ValueError("the JSON has no list of cells")
     try:
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-        nbformat.validate(nb)
-    except Exception as err:  # nbformat raises several types for malformed content
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"not a valid notebook: {reason[:200]}") from None
-    return nb
+        nb, notes = repair_notebook(raw)
+    except RecursionError:
+        raise ValueError("not a valid notebook: it is nested too deeply") from None
+    return nb, (["a byte-order mark before the notebook was ignored"] if bom else []) + notes
 
 
 def cell_role(cell) -> str:
