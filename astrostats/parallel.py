@@ -225,3 +225,60 @@ def run_with_mpiexec(func, *root_args, n_ranks=2, timeout=60):
         if finished.returncode != 0 or not (folder / "result.pkl").is_file():
             raise RuntimeError(f"mpiexec failed (exit code {finished.returncode}):\n{finished.stderr[-2000:]}")
         return pickle.loads((folder / "result.pkl").read_bytes())
+
+
+class ReductionRecorder:
+    """An MPI communicator that notes the numbers this rank sends into reductions.
+
+    Every call goes to the real communicator ``comm``; for ``reduce``, ``allreduce``,
+    ``Reduce`` and ``Allreduce`` the operand (with ``MPI.IN_PLACE``, the receive buffer) is
+    first added to ``sent`` as a flat list of floats, so a test can see which ranks took part.
+    """
+
+    REDUCTIONS = frozenset({"reduce", "allreduce", "Reduce", "Allreduce"})
+
+    def __init__(self, comm):
+        self._comm = comm
+        self.sent = []
+
+    def __getattr__(self, name):
+        method = getattr(self._comm, name)
+        if name not in self.REDUCTIONS:
+            return method
+
+        def noted(*args, **kwargs):
+            from mpi4py import MPI
+
+            operand = args[0] if args else kwargs.get("sendobj", kwargs.get("sendbuf"))
+            if operand is MPI.IN_PLACE:
+                operand = args[1] if len(args) > 1 else kwargs.get("recvbuf")
+            self.sent.extend(_numbers(operand))
+            return method(*args, **kwargs)
+        return noted
+
+
+def _numbers(operand):
+    """The numbers of a reduction's operand (an object, a buffer or a [buffer, datatype]
+    specification) as a list of floats; [nan] for anything that is not numbers."""
+    from mpi4py import MPI
+
+    if isinstance(operand, (list, tuple)) and operand and isinstance(operand[-1], MPI.Datatype):
+        operand = operand[0]
+    try:
+        return np.asarray(operand, dtype=float).ravel().tolist()
+    except (TypeError, ValueError):
+        return [float("nan")]
+
+
+class RecordingReductions:
+    """``func`` called through a ReductionRecorder on every rank: on rank 0 it returns
+    ``(func's result, [the numbers rank r sent into reductions, for each rank r])``.
+    Pass it to ``run_with_mpiexec`` in place of ``func``."""
+
+    def __init__(self, func):
+        self.func = func
+
+    def __call__(self, comm, *args):
+        recorder = ReductionRecorder(comm)
+        result = self.func(recorder, *args)
+        return result, comm.gather(recorder.sent, root=0)

@@ -219,8 +219,13 @@ def test_a_sandbox_cgroup_writes_the_kernel_interface_files(tmp_path):
     assert cgroup.path.parent == tmp_path
     assert (cgroup.path / "memory.max").read_text() == f"{3 * 2**30}\n"
     assert (cgroup.path / "memory.swap.max").read_text() == "0\n"
-    cgroup.adopt(os.getpid())
-    assert (cgroup.path / "cgroup.procs").read_text() == f"{os.getpid()}\n"   # the last one written
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        cgroup.adopt(sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert (cgroup.path / "cgroup.procs").read_text() == f"{sleeper.pid}\n"
     assert not cgroup.ran_out_of_memory()
     (cgroup.path / "memory.events").write_text("low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n")
     assert cgroup.ran_out_of_memory()

@@ -1,8 +1,16 @@
-"""The reference solution of the mixtures exercise reproduces published and closed-form results."""
+"""The reference solution of the mixtures exercise reproduces published and closed-form results,
+runs the chapter's EM, and its probes accept every correct method."""
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
+
+from autograder.grade import grade_notebook
+from autograder.values import decode
 
 
 ASSIGNMENT = "mixtures"   # the `ref` fixture (conftest.py) runs its reference solution
@@ -21,7 +29,9 @@ def test_em_reproduces_everitt_and_hothorn(ref):
     5.8723776, 80.0934106, 5.8672829). Their optimiser stopped about 0.003 short of the
     exact optimum in the means, so we match the values they print to the digits printed
     (half a unit of the last digit), and the likelihood to its printed 1e-3, never worse."""
-    weights, means, sigmas, log_like = ref["fit_gmm"](ref["waiting"], [0.5, 0.5], [50.0, 80.0], [3.0, 3.0])
+    fit = ref["fit_gmm"](ref["waiting"], [0.5, 0.5], [50.0, 80.0], [3.0, 3.0])
+    weights, means, sigmas, log_like = fit["weights"], fit["means"], fit["sigmas"], fit["log_likelihoods"][-1]
+    assert fit["status"] == "converged"
     assert weights[0] == pytest.approx(0.361, abs=5e-4)
     assert means == pytest.approx([54.61, 80.09], abs=5e-3)
     assert sigmas == pytest.approx([5.87, 5.87], abs=5e-3)
@@ -31,7 +41,8 @@ def test_em_reproduces_everitt_and_hothorn(ref):
 
 def test_em_agrees_with_scikit_learn(ref):
     x = ref["waiting"]
-    weights, means, sigmas, _ = ref["fit_gmm"](x, [0.5, 0.5], [50.0, 80.0], [5.0, 5.0])
+    fit = ref["fit_gmm"](x, [0.5, 0.5], [50.0, 80.0], [5.0, 5.0])
+    weights, means, sigmas = fit["weights"], fit["means"], fit["sigmas"]
     gm = GaussianMixture(2, tol=1e-12, max_iter=10_000, reg_covar=0.0,
                          means_init=[[50.0], [80.0]], random_state=0).fit(x[:, None])
     order = np.argsort(gm.means_.ravel())
@@ -65,3 +76,136 @@ def test_outlier_probabilities_are_bayes_theorem(ref):
     good = 0.85 * stats.norm.pdf(y, 2.1 * x + 40, sy)
     bad = 0.15 * stats.norm.pdf(y, 450, np.sqrt(2.0e4 + sy**2))
     assert ref["outlier_probability"](theta, x, y, sy) == pytest.approx(bad / (good + bad), rel=1e-10)
+
+
+# --- Q4: the same EM as the chapter's, with its convergence test and collapse guard ---------
+
+@pytest.fixture(scope="module")
+def em_gmm():
+    """The chapter's own `em_gmm` (book/mixtures.md), run from the chapter's code cell."""
+    text = (Path(__file__).parent.parent / "book" / "mixtures.md").read_text(encoding="utf-8")
+    (cell,) = [c for c in re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, re.S) if "def em_gmm(" in c]
+    namespace = {"np": np, "logsumexp": logsumexp}
+    exec(cell, namespace)
+    return namespace["em_gmm"]
+
+
+def test_fit_gmm_stops_where_the_chapters_em_gmm_stops(ref, em_gmm):
+    """Same starts as the chapter (quartiles, nearly symmetric, collapsing onto the 96-minute
+    wait) and a three-component one: the same status, the same history of ln L, entry by
+    entry, and the same parameters. tol = 1e-6 keeps every stop far above round-off."""
+    x = ref["waiting"]
+    sd = x.std()
+    starts = [([0.5, 0.5], np.percentile(x, [25, 75]), [sd, sd]), ([0.5, 0.5], [70.0, 71.0], [sd, sd]),
+              ([0.1, 0.9], [96.0, 70.0], [0.5, sd]), ([0.2, 0.3, 0.5], [50.0, 60.0, 80.0], [sd, sd, sd])]
+    statuses = []
+    for weights, means, sigmas in starts:
+        ours = ref["fit_gmm"](x, weights, means, sigmas, tol=1e-6)
+        chapter = em_gmm(x, weights, means, sigmas, tol=1e-6)
+        statuses.append(ours["status"])
+        assert ours["status"] == chapter["status"]
+        assert ours["log_likelihoods"] == pytest.approx(chapter["loglike"], rel=1e-12)
+        for key, theirs in (("weights", "weights"), ("means", "means"), ("sigmas", "sds")):
+            assert ours[key] == pytest.approx(chapter[theirs], rel=1e-9, abs=1e-12)
+    assert statuses == ["converged", "converged", "collapsed", "converged"]
+
+
+def test_a_collapse_stops_before_the_likelihood_of_the_collapsed_component(ref):
+    """The chapter's collapsing start: the first M-step leaves the narrow component 0.14 min
+    wide; the second shrinks it onto the single 96-minute wait, far below min_sigma."""
+    fit = ref["fit_gmm"](ref["waiting"], [0.1, 0.9], [96.0, 70.0], [0.5, ref["waiting"].std()])
+    assert fit["status"] == "collapsed"
+    assert fit["log_likelihoods"].size == 2
+    assert fit["sigmas"][0] < 1e-6 and fit["means"][0] == pytest.approx(96.0)
+    assert ref["fit_gmm"](ref["waiting"], [0.1, 0.9], [96.0, 70.0], [0.5, ref["waiting"].std()],
+                          max_iter=1)["sigmas"][0] == pytest.approx(0.1416, abs=1e-4)
+
+
+def test_max_iter_counts_m_steps(ref):
+    fit = ref["fit_gmm"](ref["waiting"], [0.5, 0.5], [50.0, 80.0], [5.0, 5.0], max_iter=3)
+    assert fit["status"] == "max_iter reached" and fit["log_likelihoods"].size == 4
+    assert np.all(np.diff(fit["log_likelihoods"]) > 0)
+
+
+# The probes whose whole history is compared, and the tol each ran with: every correct
+# answer must stop at the same M-step, so the stopping gain must lie far from tol.
+WHOLE_HISTORY_TOL = {"three-components-max-iter": None, "faithful-tol-1e-5": 1e-5, "saddle-tol-1e-2": 1e-2,
+                     "collapse": None, "far-start": 1e-10}
+
+
+def test_recorded_histories_stop_far_from_their_tolerance(reference):
+    """From the oracle itself: at each converged stop the gain before is at least 1.2 tol and
+    the last gain at most tol / 1.2, so round-off cannot move the stop by one M-step."""
+    _, oracle = reference("mixtures")
+    recorded = {name: decode(p["value"]) for name, p in oracle.probes["q4"].items()}
+    assert set(WHOLE_HISTORY_TOL) <= set(recorded)
+    for name, tol in WHOLE_HISTORY_TOL.items():
+        status, *_, history = recorded[name]
+        assert status == ("converged" if tol else {"collapse": "collapsed"}.get(name, "max_iter reached")), name
+        if tol:
+            gains = np.diff(history)
+            assert gains[-1] <= tol / 1.2 and np.all(gains[:-1] >= 1.2 * tol), (name, gains[-2:] / tol)
+
+
+def test_far_start_probe_underflows_without_logs(ref):
+    """The far-start probe's data: exp(ln pi_k + ln N) is 0 for every point and component at
+    the start, so only log-sum-exp can give its responsibilities and ln L."""
+    rng = np.random.default_rng(2010)
+    v = np.concatenate([rng.normal(-40.0, 4.0, 60), rng.normal(71.0, 4.0, 40)])
+    log_joint = np.log(0.5) + ref["log_gaussian"](v[:, None], [0.0, 30.0], [0.5, 0.5])
+    assert np.all(np.exp(log_joint) == 0.0)
+    fit = ref["fit_gmm"](v, [0.5, 0.5], [0.0, 30.0], [0.5, 0.5])
+    assert fit["status"] == "converged" and np.all(np.isfinite(fit["log_likelihoods"]))
+    assert fit["means"] == pytest.approx([v[:60].mean(), v[60:].mean()], rel=1e-12)
+
+
+# --- the probes accept every correct method ----------------------------------------------------
+
+ALTERNATIVES = {
+    # scipy's softmax normalises each row in log space
+    "q2-answer": """
+from scipy.special import softmax
+
+def responsibilities(log_joint):
+    return softmax(np.asarray(log_joint, float), axis=1)
+""",
+    # scipy.stats densities, np.logaddexp.reduce, a while loop, a list for the history, a
+    # convergence test written as new < old + tol, and a return from inside the loop
+    "q4-answer": """
+from scipy import stats
+
+def fit_gmm(x, weights, means, sigmas, tol=1e-10, max_iter=5000, min_sigma=1e-6):
+    x = np.asarray(x, float)
+    w, m, s = (np.array(p, float) for p in (weights, means, sigmas))
+
+    def log_terms(w, m, s):
+        return np.log(w) + stats.norm.logpdf(x[:, None], m, s)
+
+    terms = log_terms(w, m, s)
+    history = [float(np.sum(np.logaddexp.reduce(terms, axis=1)))]
+    steps = 0
+    while steps < max_iter:
+        steps += 1
+        r = np.exp(terms - np.logaddexp.reduce(terms, axis=1, keepdims=True))
+        n_k = r.sum(axis=0)
+        w, m = n_k / len(x), (r * x[:, None]).sum(axis=0) / n_k
+        s = np.sqrt((r * (x[:, None] - m) ** 2).sum(axis=0) / n_k)
+        if (s < min_sigma).any():
+            return dict(weights=w, means=m, sigmas=s, log_likelihoods=history, status="collapsed")
+        terms = log_terms(w, m, s)
+        history.append(float(np.sum(np.logaddexp.reduce(terms, axis=1))))
+        if history[-1] < history[-2] + tol:
+            return dict(weights=w, means=m, sigmas=s, log_likelihoods=history, status="converged")
+    return dict(weights=w, means=m, sigmas=s, log_likelihoods=history, status="max_iter reached")
+""",
+}
+
+
+def test_other_correct_methods_earn_full_marks(reference, with_answer):
+    source, oracle = reference("mixtures")
+    submission = source
+    for answer_id, code in ALTERNATIVES.items():
+        submission = with_answer(submission, answer_id, code)
+    results = grade_notebook(source, submission, oracle)
+    assert [(r.id, r.points, r.status) for r in results] == \
+        [(q, points, "passed") for q, points in (("q1", 1), ("q2", 2), ("q3", 2), ("q4", 2), ("q5", 2), ("q6", 1))]

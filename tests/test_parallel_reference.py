@@ -1,9 +1,14 @@
 """The reference solution of the parallel exercise, and the astrostats helpers it relies on,
-reproduce closed forms and the serial computations they parallelise."""
+reproduce closed forms and the serial computations they parallelise; the probes of Q2 and Q6
+reject answers that are right only by luck or without parallelism, and accept every correct
+method."""
 import math
 import os
+import re
 import sys
 import types
+from contextlib import contextmanager
+from pathlib import Path
 
 import cloudpickle
 import numpy as np
@@ -13,25 +18,39 @@ from scipy import stats
 from astrostats import parallel as helpers
 from autograder.assemble import notebook_cells
 from autograder.course import Assignment
+from autograder.grade import grade_notebook
 from autograder.notebook import ANSWER, LOCKED, read_notebook
 
+SOURCE = read_notebook(Assignment("parallel").source)
+FIXTURES = Path(__file__).parent / "fixtures" / "parallel"
 
-@pytest.fixture(scope="module")
-def ref():
-    """The setup and answer cells of the reference solution, run in a module of this process.
+
+@contextmanager
+def notebook_module(name, **answers):
+    """The setup and answer cells of the reference solution, run in a module of this process,
+    with the answer cells named in ``answers`` (q2_answer=code) replaced.
 
     A real module (registered in sys.modules) lets process pools pickle its functions by
     reference; cloudpickle sends them by value to MPI ranks, as it does from a notebook.
     """
-    module = types.ModuleType("parallel_reference")
-    sys.modules[module.__name__] = module
+    module = types.ModuleType(name)
+    sys.modules[name] = module
     cloudpickle.register_pickle_by_value(module)
-    for cell in notebook_cells(read_notebook(Assignment("parallel").source)):
-        if cell.role in (ANSWER, LOCKED):
-            exec(compile(cell.source, cell.id, "exec"), module.__dict__)
-    yield module
-    cloudpickle.unregister_pickle_by_value(module)
-    del sys.modules[module.__name__]
+    try:
+        for cell in notebook_cells(SOURCE):
+            if cell.role in (ANSWER, LOCKED):
+                code = answers.get(cell.id.replace("-", "_"), cell.source)
+                exec(compile(code, cell.id, "exec"), module.__dict__)
+        yield module
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+        del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def ref():
+    with notebook_module("parallel_reference") as module:
+        yield module
 
 
 # --- Q1: balanced chunks ----------------------------------------------------------------------
@@ -59,6 +78,32 @@ def _process_id(_):
 
 def test_parallel_map_runs_in_other_processes(ref):
     assert os.getpid() not in ref.parallel_map(_process_id, range(3), 2)
+
+
+def hidden_tests(question):
+    (cell,) = [c for c in notebook_cells(SOURCE) if c.id == question]
+    return "\n".join(re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S))
+
+
+def run_probes(module, question):
+    """Run a question's hidden tests in ``module``; return {probe name: value}."""
+    recorded = {}
+    module.probe = lambda name, value, **tolerances: recorded.setdefault(name, value)
+    exec(compile(hidden_tests(question), f"{question}-hidden", "exec"), module.__dict__)
+    return recorded
+
+
+def test_a_completion_order_map_fails_the_order_probe_every_time():
+    """The probe forces the chunks to finish in reverse (see its comment): a map that
+    collects results with as_completed returns [2, 1, 0] in every one of six runs, and the
+    reference [0, 1, 2]."""
+    fixture = (FIXTURES / "q2-answer--completion-order.py").read_text()
+    with notebook_module("parallel_completion_order", q2_answer=fixture) as module:
+        runs = [run_probes(module, "q2")["chunks-finish-in-reverse"]]
+        runs += [module._chunks_finishing_in_reverse(3) for _ in range(5)]
+    assert runs == [[2, 1, 0]] * 6
+    with notebook_module("parallel_in_order") as module:
+        assert run_probes(module, "q2")["chunks-finish-in-reverse"] == [0, 1, 2]
 
 
 # --- Q3: transit probability, one random stream per task ------------------------------------
@@ -120,10 +165,49 @@ def test_two_timings_give_the_karp_flatt_fraction_of_the_emcee_tutorial(ref):
 
 @pytest.mark.parametrize("n_ranks", [1, 2, 3])
 def test_mpi_log_likelihood_equals_the_serial_closed_form(ref, n_ranks):
+    """The total, and each rank's partial sum (what it sent into the reduction) over its
+    own chunk of stars."""
     v, e = helpers.simulate_velocities(501, 10.0, 6.0, seed=3)
-    expected = stats.norm.logpdf(v, 11.0, np.sqrt(6.5**2 + e**2)).sum()
-    total = helpers.run_with_mpiexec(ref.mpi_log_likelihood, v, e, 11.0, 6.5, n_ranks=n_ranks)
-    assert total == pytest.approx(expected, rel=1e-12)
+    per_star = stats.norm.logpdf(v, 11.0, np.sqrt(6.5**2 + e**2))
+    total, sent = helpers.run_with_mpiexec(helpers.RecordingReductions(ref.mpi_log_likelihood),
+                                           v, e, 11.0, 6.5, n_ranks=n_ranks)
+    assert total == pytest.approx(per_star.sum(), rel=1e-12)
+    chunks = np.array_split(per_star, n_ranks)
+    assert [len(numbers) for numbers in sent] == [1] * n_ranks
+    assert [numbers[0] for numbers in sent] == pytest.approx([c.sum() for c in chunks], rel=1e-12)
+
+
+def test_rank_zero_alone_gets_the_total_but_sends_nothing_into_a_reduction():
+    fixture = (FIXTURES / "q6-answer--rank-zero-does-it-all.py").read_text()
+    namespace = {"np": np}
+    exec(fixture, namespace)
+    v, e = helpers.simulate_velocities(300, 0.0, 5.0, seed=4)
+    total, sent = helpers.run_with_mpiexec(helpers.RecordingReductions(namespace["mpi_log_likelihood"]),
+                                           v, e, 0.0, 5.0, n_ranks=2)
+    assert total == pytest.approx(stats.norm.logpdf(v, 0.0, np.sqrt(25.0 + e**2)).sum(), rel=1e-12)
+    assert sent == [[], []]
+
+
+def test_reduction_recorder_notes_every_kind_of_reduction_operand():
+    """Objects, numpy buffers, [buffer, datatype] specifications and MPI.IN_PLACE (whose
+    operand is the receive buffer), passed by position or by keyword; anything that is not
+    numbers is noted as nan; other collectives pass through unrecorded."""
+    def reductions(comm, _):
+        from mpi4py import MPI
+
+        comm.reduce(sendobj=comm.Get_rank() + 0.5, op=MPI.SUM, root=0)
+        comm.Allreduce(np.array([1.0, comm.rank]), np.zeros(2))
+        comm.Allreduce(MPI.IN_PLACE, recvbuf=np.array([2.0]))
+        comm.Reduce([np.array([3.0]), MPI.DOUBLE], np.zeros(1) if comm.rank == 0 else None, root=0)
+        comm.allreduce("text", op=MPI.MAX)
+        comm.gather(comm.bcast(7, root=0), root=0)
+        return comm.allreduce(comm.rank)
+
+    total, sent = helpers.run_with_mpiexec(helpers.RecordingReductions(reductions), None, n_ranks=3)
+    assert total == 3
+    for rank, numbers in enumerate(sent):
+        assert numbers[:-2] == [rank + 0.5, 1.0, rank, 2.0, 3.0]
+        assert math.isnan(numbers[-2]) and numbers[-1] == rank
 
 
 # --- astrostats.parallel, which the chapter and the exercise rely on --------------------------
@@ -160,3 +244,83 @@ def test_run_with_mpiexec_gives_only_rank_0_the_arguments():
 
     assert helpers.run_with_mpiexec(who_has_what, "catalogue", n_ranks=3) == \
         [(0, "catalogue"), (1, None), (2, None)]
+
+
+# --- the probes accept every correct method ----------------------------------------------------
+
+ALTERNATIVES = [
+    {   # executor.map over the chunks; allreduce, np.array_split and the rank/size attributes
+        "q2-answer": """
+def apply_to_chunk(func, chunk):
+    return list(map(func, chunk))
+
+
+def parallel_map(func, items, n_workers=N_WORKERS):
+    items = list(items)
+    chunks = [items[start:stop] for start, stop in chunk_bounds(len(items), n_workers)]
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=fork_context) as executor:
+        return [result for chunk in executor.map(apply_to_chunk, [func] * len(chunks), chunks) for result in chunk]
+""",
+        "q6-answer": """
+def mpi_log_likelihood(comm, velocities, errors, mean, dispersion):
+    from mpi4py import MPI
+
+    mean = comm.bcast(mean, root=0)
+    dispersion = comm.bcast(dispersion, root=0)
+    pieces = None
+    if comm.rank == 0:
+        pieces = list(zip(np.array_split(velocities, comm.size), np.array_split(errors, comm.size)))
+    v, e = comm.scatter(pieces, root=0)
+    variance = dispersion**2 + e**2
+    total = comm.allreduce(np.sum(-0.5 * (v - mean) ** 2 / variance - 0.5 * np.log(2 * np.pi * variance)), op=MPI.SUM)
+    return float(total) if comm.rank == 0 else None
+""",
+    },
+    {   # as_completed, each chunk put back in its place; a buffer Reduce of scipy densities
+        "q2-answer": """
+from concurrent.futures import as_completed
+
+
+def apply_to_chunk(func, chunk):
+    return [func(item) for item in chunk]
+
+
+def parallel_map(func, items, n_workers=N_WORKERS):
+    items = list(items)
+    bounds = chunk_bounds(len(items), n_workers)
+    chunks = [None] * len(bounds)
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=fork_context) as executor:
+        futures = {executor.submit(apply_to_chunk, func, items[a:b]): k for k, (a, b) in enumerate(bounds)}
+        for future in as_completed(futures):
+            chunks[futures[future]] = future.result()
+    return [result for chunk in chunks for result in chunk]
+""",
+        "q6-answer": """
+def mpi_log_likelihood(comm, velocities, errors, mean, dispersion):
+    from mpi4py import MPI
+    from scipy import stats
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mean, dispersion = comm.bcast([mean, dispersion] if rank == 0 else None, root=0)
+    chunks = None
+    if rank == 0:
+        chunks = [(velocities[a:b], errors[a:b]) for a, b in chunk_bounds(len(velocities), size)]
+    v, e = comm.scatter(chunks, root=0)
+    partial = np.array([stats.norm.logpdf(v, mean, np.sqrt(dispersion**2 + e**2)).sum()])
+    total = np.zeros(1) if rank == 0 else None
+    comm.Reduce([partial, MPI.DOUBLE], total, op=MPI.SUM, root=0)
+    return float(total[0]) if rank == 0 else None
+""",
+    },
+]
+
+
+@pytest.mark.parametrize("answers", ALTERNATIVES, ids=["map-allreduce", "as-completed-buffer-reduce"])
+def test_other_correct_methods_earn_full_marks(reference, with_answer, answers):
+    source, oracle = reference("parallel")
+    submission = source
+    for answer_id, code in answers.items():
+        submission = with_answer(submission, answer_id, code)
+    results = grade_notebook(source, submission, oracle)
+    assert [(r.id, r.points, r.status) for r in results] == \
+        [(q, points, "passed") for q, points in (("q1", 1), ("q2", 2), ("q3", 2), ("q4", 1), ("q5", 2), ("q6", 2))]
