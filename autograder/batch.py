@@ -4,12 +4,27 @@ The trusted parent finds the submissions, runs the reference solution once for t
 hands each submission to a worker (a local process pool, or an existing Dask cluster), and
 records each result as it arrives: it is the only writer of the gradebook. A rerun skips
 submissions whose content and reference are unchanged, so a grader killed mid-batch loses
-nothing and finishes the rest. Grader faults are retried and never recorded as a zero.
+nothing and finishes the rest. Grader faults are retried and never recorded as a zero, and
+their reasons are the grader's own words (an exception's text may quote the sandbox's output).
+
+Nothing outlives the grader or waits on it forever: local workers are killed with their
+parent (``PR_SET_PDEATHSIG``; their sandboxes die with them, bwrap's ``--die-with-parent``),
+and are stopped when the batch stops early; a Dask scheduler must answer within
+``SCHEDULER_TIMEOUT`` seconds and finish some submission within the wall-time limit plus
+``DASK_GRACE_SECONDS``, or the batch stops with one line (results recorded so far are kept).
 """
+import ctypes
 import hashlib
+import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass
 
 from .course import Assignment
@@ -18,7 +33,11 @@ from .grade import Oracle, grade_submission, reference_oracle
 from .intake import Unreadable, content_hash, find_submissions, import_submissions
 from .notebook import questions, read_notebook
 from .runner import Limits
-from .store import FINAL, GRADER_ERROR, MISSING, UNGRADABLE, Store, course_lock
+from .store import FINAL, GRADED, GRADER_ERROR, KEPT, MISSING, UNGRADABLE, Store, course_lock
+
+SCHEDULER_TIMEOUT = 20.0      # seconds a Dask scheduler has to answer
+DASK_GRACE_SECONDS = 60.0     # beyond the wall-time limit, for a cluster to finish a submission
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -43,26 +62,75 @@ def _worker(source_nb, data: bytes, oracle: Oracle, limits: Limits) -> dict:
     return {**result, "grading_seconds": time.perf_counter() - started}
 
 
+def _die_with(parent: int) -> None:
+    """Pool initializer: the kernel kills this worker when its parent dies (SIGKILL, as the
+    out-of-memory killer sends, leaves no chance to clean up)."""
+    if sys.platform != "linux":  # prctl is Linux's; elsewhere workers may outlive a killed grader
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(1)  # cannot be tied to the parent, or it is already gone
+
+
 def _local(tasks, job_args, workers):
-    """(task, future) as each finishes, on a local process pool."""
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    """(task, future) as each finishes, on a local process pool (forked, so the workers share
+    the parent's imports); stopping early kills the workers and their sandboxes."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(_worker, *job_args(task)): task for task in tasks}
         for future in as_completed(futures):
             yield futures[future], future
+    except BaseException:  # GeneratorExit included: the caller stopped before the end
+        for process in list((pool._processes or {}).values()):  # no public way before Python 3.14
+            process.kill()
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
-def _dask(tasks, job_args, address):
-    """(task, future) as each finishes, on the Dask cluster whose scheduler is at ``address``."""
+def _connect(address: str):
+    """A Dask client of the scheduler at ``address``, or one line saying why there is none.
+
+    distributed waits for the scheduler's handshake without a time limit, so the client is
+    made in a thread that the grader stops waiting for after SCHEDULER_TIMEOUT."""
     from distributed import Client
-    from distributed import as_completed as dask_completed
-    try:
-        client = Client(address, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as err:
-        raise AutograderError(f"cannot reach the Dask scheduler at {address} ({err})") from None
-    with client:
+    made = {}
+
+    def connect():
+        try:
+            made["client"] = Client(address, timeout=f"{SCHEDULER_TIMEOUT - 5}s")  # its own limit first
+        except Exception as err:  # also what distributed raises when the grader exits meanwhile
+            made["error"] = str(err).splitlines()[0] if str(err).strip() else type(err).__name__
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    thread.join(SCHEDULER_TIMEOUT)
+    if "client" in made:
+        return made["client"]
+    why = made.get("error", f"it accepted the connection but did not answer within {SCHEDULER_TIMEOUT:g} s")
+    raise AutograderError(f"cannot reach the Dask scheduler at {address} ({why}): check the address "
+                          "(tcp://host:8786) and that the scheduler is running, then rerun")
+
+
+def _dask(tasks, job_args, address, stall_seconds):
+    """(task, future) as each finishes, on the Dask cluster whose scheduler is at ``address``;
+    one line if no submission finishes in ``stall_seconds``."""
+    from distributed import wait
+    with _connect(address) as client:
         futures = {client.submit(_worker, *job_args(task), pure=False): task for task in tasks}
-        for future in dask_completed(futures):
-            yield futures[future], future
+        pending = set(futures)
+        try:
+            while pending:
+                try:
+                    done, pending = wait(pending, timeout=stall_seconds, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    raise AutograderError(
+                        f"the Dask cluster at {address} finished no submission in {stall_seconds:g} s: "
+                        f"check that it has workers, {KEPT}") from None
+                for future in done:
+                    yield futures[future], future
+        finally:
+            client.cancel(list(pending))
 
 
 def _intake(submission, previous: dict) -> tuple[dict, bytes | None]:
@@ -108,7 +176,7 @@ def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str |
                 if not force and _unchanged(previous, record, source_sha):
                     unchanged += 1
                 elif "status" in record:  # settled without running anything
-                    store.record({**base, **record, "score": 0.0 if record["status"] == UNGRADABLE else None})
+                    store.record({**base, **record, "score": None})
                 else:
                     tasks.append(Task(submission.student, data, record["sha256"], record["received_at"]))
             if tasks:
@@ -118,35 +186,56 @@ def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str |
             store.close()
 
 
+def _fault(err: BaseException) -> str:
+    """A grader fault in the grader's own words: never the exception's text, which may
+    quote what the sandbox printed."""
+    if isinstance(err, BrokenProcessPool):
+        return "a grading worker process died (killed, perhaps for lack of memory)"
+    if isinstance(err, AutograderError):
+        return "the notebook's process failed to start"
+    return f"an unexpected {type(err).__name__} in the grader"
+
+
 def _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, progress) -> None:
     from tqdm import tqdm
     oracle = reference_oracle(source_nb, limits)
     job_args = lambda task: (source_nb, task.data, oracle, limits)  # noqa: E731
     workers = workers or os.cpu_count() or 1
+    debug = bool(os.environ.get("AUTOGRADER_DEBUG"))
     bar = tqdm(total=len(tasks), unit="submission", disable=None if progress else True, leave=False)
     errors: dict[str, str] = {}
     pending = tasks
-    for attempt in range(1, retries + 2):
-        failed = []
-        stream = _dask(pending, job_args, scheduler) if scheduler else _local(pending, job_args, workers)
-        for task, future in stream:
-            try:
-                outcome = future.result()
-            except Exception as err:  # the grader's own fault: retried, never a zero
-                errors[task.student] = f"{type(err).__name__}: {err}".splitlines()[0][:300]
-                failed.append(task)
-                continue
-            score = float(sum(q["points"] for q in outcome.get("questions", [])))
+    try:
+        for attempt in range(1, retries + 2):
+            failed = []
+            stream = (_dask(pending, job_args, scheduler, limits.wall_seconds + DASK_GRACE_SECONDS)
+                      if scheduler else _local(pending, job_args, min(workers, len(pending))))
+            with closing(stream):
+                for task, future in stream:
+                    try:
+                        outcome = future.result()
+                    except Exception as err:  # the grader's own fault: retried, never a zero
+                        if debug:
+                            print(f"autograder: grader fault for {task.student!r}:", file=sys.stderr)
+                            traceback.print_exception(err, file=sys.stderr)
+                        errors[task.student] = _fault(err)
+                        failed.append(task)
+                        continue
+                    score = (float(sum(q["points"] for q in outcome["questions"]))
+                             if outcome["status"] == GRADED else None)
+                    store.record({**base, "student": task.student, "sha256": task.sha256,
+                                  "received_at": task.received_at, "score": score, "attempts": attempt,
+                                  "reason": outcome.get("reason", ""), **outcome})
+                    bar.update()
+            pending = failed
+            if not pending:
+                break
+        for task in pending:
             store.record({**base, "student": task.student, "sha256": task.sha256,
-                          "received_at": task.received_at, "score": score, "attempts": attempt,
-                          "reason": outcome.get("reason", ""), **outcome})
+                          "received_at": task.received_at, "status": GRADER_ERROR, "score": None,
+                          "attempts": retries + 1,
+                          "reason": f"the grader failed {retries + 1} times ({errors[task.student]}); "
+                                    "the next `autograder grade` tries again"})
             bar.update()
-        pending = failed
-        if not pending:
-            break
-    for task in pending:
-        store.record({**base, "student": task.student, "sha256": task.sha256, "received_at": task.received_at,
-                      "status": GRADER_ERROR, "score": None, "attempts": retries + 1,
-                      "reason": f"the grader failed {retries + 1} times: {errors[task.student]}"})
-        bar.update()
-    bar.close()
+    finally:
+        bar.close()

@@ -2,16 +2,28 @@
 
 Exit codes: 0 success; 1 the work has problems (failed checks, failing questions, grader
 errors left to retry); 2 the command could not run (bad arguments, missing or malformed
-files); 130 interrupted.
+files); 130 interrupted. Every error is one line on stderr, built from the grader's own
+text; student ids and reasons are printed with control characters escaped (``shown``).
 """
 import argparse
+import errno
+import math
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from .errors import AutograderError
 
 OK, PROBLEMS, ERROR, INTERRUPTED = 0, 1, 2, 130
+MAX_TIMEOUT = 86_400.0   # one day: the longest wall-time limit of one submission
+FILE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}  # a file's, even without its name
+
+
+def shown(text) -> str:
+    """``text`` safe to print on a terminal: control characters, line breaks and other
+    invisible characters appear as Python escapes (``\\x1b``, ``\\n``, ``\\u202e``)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
 
 
 def _release(args) -> int:
@@ -70,12 +82,13 @@ def _score_table(question_ids: list[str], results: list[dict]) -> str:
     rows = []
     for r in results:
         marks = {q["id"]: f"{q['points']:g}{MARK.get(q['status'], '?')}" for q in r.get("questions", [])}
-        total = "–" if r.get("score") is None else f"{r['score']:g}/{r['max_score']:g}"
-        rows.append([r["student"], r["status"], *[marks.get(q, "–") for q in question_ids], total])
+        total = f"{r['score']:g}/{r['max_score']:g}" if r["status"] == "graded" else "–"
+        rows.append([shown(r["student"]), r["status"], *[marks.get(q, "–") for q in question_ids], total])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in [header, *rows]]
-    notes = [f"  {r['student']}: {r['reason']}" for r in results if r["status"] != "graded" and r.get("reason")]
+    notes = [f"  {shown(r['student'])}: {shown(r['reason'])}"
+             for r in results if r["status"] != "graded" and r.get("reason")]
     return "\n".join(lines + (["reasons:"] + notes if notes else []))
 
 
@@ -96,7 +109,7 @@ def _grade(args) -> int:
                                workers=args.workers, force=args.force,
                                limits=Limits(wall_seconds=args.timeout))
     for problem in summary.problems:
-        print(f"  skipped while importing: {problem}")
+        print(f"  skipped while importing: {shown(problem)}")
     if not summary.results:
         print(f"{assignment.name}: no submissions and no students on the roster yet "
               f"(submissions go in {assignment.root / SUBMITTED_DIR}/<student>/{assignment.name}/)")
@@ -156,8 +169,38 @@ def _report(args) -> int:
     return OK
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``: a whole number, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return count
+
+
+def _seconds(text: str) -> float:
+    """``--timeout``: a number of seconds above 0 and at most MAX_TIMEOUT."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIMEOUT:  # nan fails every comparison
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0 and at most "
+                                         f"{MAX_TIMEOUT:g} (one day), not {text!r}")
+    return seconds
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (exit code 2), saying where the help is."""
+
+    def error(self, message):
+        self.exit(ERROR, f"autograder: error: {shown(message)} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    top = _Parser(prog="python -m autograder", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     release = commands.add_parser("release", help="make exercises/ from solutions/ with nbgrader")
@@ -187,8 +230,9 @@ def parser() -> argparse.ArgumentParser:
                        help="first import a folder or .zip of notebooks named by student")
     grade.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the sandboxes on the Dask cluster with this scheduler (tcp://host:port)")
-    grade.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core)")
-    grade.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+    grade.add_argument("--workers", type=_worker_count, metavar="N",
+                       help="local worker processes (default: one per core)")
+    grade.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                        help="wall-time limit of one submission (default: 120)")
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     course_command("feedback", "write an HTML feedback page per student", _feedback)
@@ -201,14 +245,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except AutograderError as err:
-        print(f"autograder: error: {err}", file=sys.stderr)
+        print(f"autograder: error: {shown(err)}", file=sys.stderr)
         return ERROR
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return INTERRUPTED
     except Exception as err:  # an unexpected fault: one line, the traceback on request
         if os.environ.get("AUTOGRADER_DEBUG"):
-            raise
-        print(f"autograder: internal error: {type(err).__name__}: {err} "
-              "(set AUTOGRADER_DEBUG=1 to see the traceback)", file=sys.stderr)
+            traceback.print_exc()
+        print(_unexpected(err), file=sys.stderr)
         return ERROR
+
+
+def _unexpected(err: Exception) -> str:
+    """The line for a fault nothing else caught, from trusted text only (an exception's own
+    text may quote what a sandbox printed)."""
+    if isinstance(err, OSError) and (err.filename or err.errno in FILE_ERRORS):
+        what = f"cannot use {shown(err.filename)}" if err.filename else "a file could not be written"
+        return (f"autograder: error: {what} ({err.strerror}): check that the course folder is "
+                "writable and its disk has free space, then rerun")
+    return (f"autograder: internal error ({type(err).__name__}): rerun with AUTOGRADER_DEBUG=1 "
+            "to see the traceback, and report it")

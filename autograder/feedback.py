@@ -65,7 +65,7 @@ def render(result: dict, titles: dict[str, str], seconds_late: float) -> str:
     if result.get("reason") and status != GRADED:
         parts[-1] += f" ({e(result['reason'])})"
     parts[-1] += "</p>"
-    if result.get("score") is not None:
+    if status == GRADED:  # nothing else has a score, not even a zero
         parts.append(f"<p>Score: <strong>{result['score']:g} / {result['max_score']:g}</strong></p>")
     parts.append(f"<p>Received: {e(_when(result.get('received_at')))}"
                  + (f" — late by {seconds_late / 3600:.1f} h" if seconds_late > 0 else "") + "</p>")

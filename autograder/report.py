@@ -4,11 +4,17 @@ Written to ``reports/<assignment>/``: ``scores.csv`` (one row per student: statu
 each question's points, received time, lateness, reason), ``summary.png`` (the distribution
 of each question's score, and how many submissions ended in each status) and
 ``summary.html`` (the plot, the per-question statistics and the status counts).
+
+Only a graded submission has a score; the others leave it blank. No CSV cell starts with a
+character a spreadsheet reads as a formula (``= + - @``, tab, carriage return: OWASP's CSV
+injection list): such a cell is prefixed with a single quote.
 """
 import base64
 import csv
 import html
 import io
+import os
+from contextlib import suppress
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -24,8 +30,29 @@ def _points(result: dict) -> dict[str, float]:
     return {q["id"]: q["points"] for q in result.get("questions", [])}
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """A CSV cell that no spreadsheet runs as a formula."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _write_whole(path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` in one step: a full disk never leaves half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as err:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from None  # name the file meant
+
+
 def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with io.StringIO(newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "status", "score", "max_score", *question_ids,
                       "received_utc", "seconds_late", "isolated", "reason"])
@@ -33,9 +60,11 @@ def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> N
             points = _points(r)
             received = (datetime.fromtimestamp(r["received_at"], timezone.utc).isoformat(timespec="seconds")
                         if r.get("received_at") else "")
-            out.writerow([r["student"], r["status"], "" if r.get("score") is None else r["score"], r["max_score"],
-                          *[points.get(q, "") for q in question_ids], received,
-                          f"{lateness(r['student']):.0f}", r.get("isolated", ""), r.get("reason", "")])
+            score = r["score"] if r["status"] == GRADED else ""
+            out.writerow([_cell(v) for v in (
+                r["student"], r["status"], score, r["max_score"], *[points.get(q, "") for q in question_ids],
+                received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), r.get("reason", ""))])
+        _write_whole(path, f.getvalue().encode("utf-8"))
 
 
 def plot_summary(question_list, results: list[dict]):
@@ -79,7 +108,7 @@ def write_report(assignment: Assignment, source_nb, results: list[dict], latenes
     fig = plot_summary(question_list, results)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    png_path.write_bytes(buffer.getvalue())
+    _write_whole(png_path, buffer.getvalue())
     import matplotlib.pyplot as plt
     plt.close(fig)
 
@@ -105,5 +134,5 @@ def write_report(assignment: Assignment, source_nb, results: list[dict], latenes
             "<th>Full marks</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
             "<h2>Statuses</h2><table><tbody>" + status_rows + "</tbody></table>"
             '<p>Scores per student: <a href="scores.csv">scores.csv</a></p>')
-    html_path.write_text(PAGE.format(title=e(f"{assignment.name}: summary"), body=body), encoding="utf-8")
+    _write_whole(html_path, PAGE.format(title=e(f"{assignment.name}: summary"), body=body).encode("utf-8"))
     return [csv_path, png_path, html_path]

@@ -7,28 +7,73 @@ killed at any moment leaves every submission either fully recorded or not at all
 Result file: ``autograded/<student>/<assignment>/autograder-result.json`` with the
 submission's content hash (the key that makes regrading idempotent), its status (graded,
 ungradable, missing, or grader error), the reason, the time it was received, and the
-per-question results.
+per-question results. Only a graded submission has grades in the gradebook: an ungradable,
+missing or failed one is never recorded as a zero.
+
+Storage faults neither hang the grader nor pass silently: while another program holds the
+gradebook's lock the grader waits, with backoff, up to ``LOCK_WAIT_SECONDS``; a lock held
+longer, a read-only or a full gradebook or course folder stops the run with one line (an
+``AutograderError``) saying what to do, and everything recorded before stays recorded.
+
+The course lock is a POSIX record lock (``lockf``): it belongs to the grading process alone
+(forked workers do not inherit it) and vanishes with it, so a killed grader never blocks the next.
 """
+import errno
 import fcntl
 import json
 import os
+import sqlite3
 import sys
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
+from tornado.log import app_log  # the logger nbgrader's Gradebook writes to
 
-from .course import AUTOGRADED_DIR, Assignment, put_tools_on_path
+from .course import AUTOGRADED_DIR, GRADEBOOK, Assignment, put_tools_on_path
 from .errors import AutograderError
 from .notebook import grade_id
 
 GRADED, UNGRADABLE, MISSING, GRADER_ERROR = "graded", "ungradable", "missing", "grader error"
 FINAL = {GRADED, UNGRADABLE, MISSING}   # a rerun leaves these alone while nothing changed
 RESULT_FILE = "autograder-result.json"
+LOCK_WAIT_SECONDS = 60.0   # how long to wait while another program holds the gradebook's lock
+KEPT = "then rerun; results recorded so far are kept"
+# SQLite's primary result codes, and what each means for the instructor
+_LOCKED = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_GRADEBOOK_FAULTS = {
+    **dict.fromkeys(_LOCKED, "stayed locked by another program for over {wait:g} s: finish or close "
+                             "that program (sqlite3, nbgrader, formgrader)"),
+    **dict.fromkeys((sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM),
+                    "is read-only: make it and its folder writable"),
+    sqlite3.SQLITE_FULL: "cannot be written (the disk is full): free some space",
+    sqlite3.SQLITE_IOERR: "cannot be written (disk I/O error): check the disk's free space and health",
+}
+_FILE_FAULTS = {errno.ENOSPC: ("the disk is full", "free some space"),
+                errno.EDQUOT: ("the disk quota is used up", "free some space"),
+                **dict.fromkeys((errno.EROFS, errno.EACCES, errno.EPERM),
+                                ("it is read-only", "make the course folder writable"))}
+
+
+def _sqlite_code(err: BaseException | None) -> int:
+    """SQLite's primary result code behind ``err`` (0 if none): SQLAlchemy wraps SQLite's
+    errors, and nbgrader re-raises those as its own InvalidEntry."""
+    while err is not None and not isinstance(err, sqlite3.Error):
+        err = err.__cause__ or err.__context__
+    return (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _drop_nbgrader_rollback_logs(record) -> bool:
+    """nbgrader logs a traceback for each database error it re-raises; the grader reports
+    those itself, in one line."""
+    return not str(record.msg).startswith("Rolling back session due to database error")
+
+
+app_log.addFilter(_drop_nbgrader_rollback_logs)
 
 
 @contextmanager
@@ -37,11 +82,13 @@ def course_lock(root: Path):
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".autograder.lock", "a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
             print("autograder: another grader is running in this course; waiting for it to finish",
                   file=sys.stderr, flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.lockf(handle, fcntl.LOCK_EX)
         yield
 
 
@@ -56,11 +103,33 @@ class Store:
     def __init__(self, assignment: Assignment, source_nb):
         self.assignment = assignment
         put_tools_on_path()
-        self.gradebook = Gradebook(assignment.gradebook_url)
-        self._save_cells(source_nb)
+        self.gradebook = None
+        self.gradebook = self._patiently(lambda: Gradebook(assignment.gradebook_url))
+        self._patiently(lambda: self._save_cells(source_nb))
 
     def close(self) -> None:
         self.gradebook.close()
+
+    def _patiently(self, action):
+        """``action()`` on the gradebook, retried with backoff while another program holds its
+        lock (up to LOCK_WAIT_SECONDS); a lasting lock, a read-only or full gradebook is one line."""
+        deadline, delay = time.monotonic() + LOCK_WAIT_SECONDS, 0.1
+        while True:
+            try:
+                return action()
+            except Exception as err:
+                if self.gradebook is not None:
+                    self.gradebook.db.rollback()
+                code = _sqlite_code(err)
+                if code in _LOCKED and time.monotonic() + delay < deadline:
+                    time.sleep(delay)
+                    delay = min(2 * delay, 2.0)
+                    continue
+                if code not in _GRADEBOOK_FAULTS:
+                    raise
+                fault = _GRADEBOOK_FAULTS[code].format(wait=LOCK_WAIT_SECONDS)
+                path = self.assignment.root / GRADEBOOK
+                raise AutograderError(f"the gradebook {path} {fault}, {KEPT}") from None
 
     def _save_cells(self, source_nb) -> None:
         """Make the gradebook know the assignment's notebook and cells, as generate_assignment
@@ -82,7 +151,7 @@ class Store:
             raise AutograderError(f"the gradebook disagrees with {self.assignment.source}: {err}") from None
 
     def roster(self) -> set[str]:
-        return {student.id for student in self.gradebook.students}
+        return self._patiently(lambda: {student.id for student in self.gradebook.students})
 
     def result_path(self, student: str) -> Path:
         return self.assignment.student_dir(AUTOGRADED_DIR, student) / RESULT_FILE
@@ -100,16 +169,22 @@ class Store:
         return [r for r in found if r is not None]
 
     def record(self, result: dict) -> None:
-        """Write one submission's outcome: gradebook first (not for missing or grader
-        errors, which are never recorded as a zero), then the result file."""
-        if result["status"] in (GRADED, UNGRADABLE):
-            self._write_grades(result)
+        """Write one submission's outcome: its grades in the gradebook first (only when it was
+        graded: nothing else is ever recorded as a zero), then its result file."""
+        if result["status"] == GRADED:
+            self._patiently(lambda: self._write_grades(result))
         path = self.result_path(result["student"])
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{RESULT_FILE}.partial")
-        partial.write_text(json.dumps({**result, "recorded_at": time.time()}, indent=1,
-                                      ensure_ascii=False), encoding="utf-8")
-        os.replace(partial, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps({**result, "recorded_at": time.time()}, indent=1,
+                                          ensure_ascii=False), encoding="utf-8")
+            os.replace(partial, path)
+        except OSError as err:
+            why, todo = _FILE_FAULTS.get(err.errno, (err.strerror, "check the course folder"))
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
+            raise AutograderError(f"cannot write in {path.parent} ({why}): {todo}, {KEPT}") from None
 
     def _write_grades(self, result: dict) -> None:
         gb, name, student = self.gradebook, self.assignment.name, result["student"]
@@ -134,8 +209,10 @@ class Store:
 
     def seconds_late(self, student: str) -> float:
         """How late nbgrader considers the submission (0 when on time or no due date)."""
-        try:
-            submission = self.gradebook.find_submission(self.assignment.name, student)
-        except MissingEntry:
-            return 0.0
-        return float(submission.total_seconds_late or 0.0)
+        def late() -> float:
+            try:
+                submission = self.gradebook.find_submission(self.assignment.name, student)
+            except MissingEntry:
+                return 0.0
+            return float(submission.total_seconds_late or 0.0)
+        return self._patiently(late)
