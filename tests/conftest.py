@@ -80,6 +80,14 @@ def oracle(reference):
 
 
 @pytest.fixture(scope="session")
+def answer(source):
+    """answer(id) -> the mixtures reference solution's code of that cell."""
+    from autograder.notebook import grade_id
+    cells = {grade_id(c): c.source for c in source.cells}
+    return cells.__getitem__
+
+
+@pytest.fixture(scope="session")
 def with_answer():
     """with_answer(nb, answer_id, code) -> a copy of nb with that answer cell's code replaced."""
     import copy
@@ -92,6 +100,21 @@ def with_answer():
         cell.source = code
         return changed
     return replace
+
+
+@pytest.fixture(scope="session")
+def grade_with_answers(reference, with_answer):
+    """grade_with_answers(assignment, {answer_id: code}) -> the grader's results for the
+    reference solution with those answer cells replaced (other correct methods, for instance)."""
+    from autograder.grade import grade_notebook
+
+    def grade(name: str, answers: dict):
+        source, oracle = reference(name)
+        submission = source
+        for answer_id, code in answers.items():
+            submission = with_answer(submission, answer_id, code)
+        return grade_notebook(source, submission, oracle)
+    return grade
 
 
 def _parse(text):

@@ -16,22 +16,12 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from autograder.grade import grade_notebook
 from autograder.runner import Limits
 from autograder.sandbox import find_sandbox
 
 FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
 WRONG_Q2 = "def responsibilities(log_joint):\n    return np.full(np.shape(log_joint), 0.5)\n"
-
-
-@pytest.fixture(scope="module")
-def answer(source):
-    """answer(id) -> the reference solution's code of that answer cell."""
-    from autograder.notebook import grade_id
-    cells = {grade_id(c): c.source for c in source.cells}
-    return cells.__getitem__
 
 
 def scores(source, oracle, submission, limits=Limits()):

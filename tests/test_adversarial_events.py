@@ -19,7 +19,7 @@ from autograder.grade import grade_notebook
 from autograder.runner import MAX_EVENT_STREAM_BYTES, Limits, _lines, valid_event
 from autograder.values import Difference, compare, decode, summarise
 
-from test_adversarial import FULL, answer, processes_with  # noqa: F401 (answer is a fixture)
+from test_adversarial import FULL, processes_with
 
 LEAK = "HIDDEN-TESTS-LEAK"
 FORGE = "import os as _os, sys as _sys\n_fd = int(_sys.argv[1])\n"

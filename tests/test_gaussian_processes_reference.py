@@ -190,14 +190,8 @@ FULL_MARKS = [("q1", 1.0), ("q2", 2.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), (
 
 
 @pytest.mark.parametrize("name", SUBMISSIONS)
-def test_other_correct_methods_earn_full_marks(reference, with_answer, name):
-    from autograder.grade import grade_notebook
-
-    source, oracle = reference(ASSIGNMENT)
-    submission = source
-    for answer_id, code in SUBMISSIONS[name].items():
-        submission = with_answer(submission, answer_id, code)
-    results = grade_notebook(source, submission, oracle)
+def test_other_correct_methods_earn_full_marks(grade_with_answers, name):
+    results = grade_with_answers(ASSIGNMENT, SUBMISSIONS[name])
     assert [(r.id, r.points, r.max_points, r.status, r.message) for r in results] == \
         [(q, p, p, "passed", "") for q, p in FULL_MARKS]
 

@@ -202,15 +202,9 @@ FULL_MARKS = [("q1", 1.0), ("q2", 1.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), (
 
 
 @pytest.mark.parametrize("method", DISTANCE_MODULI)
-def test_other_correct_methods_earn_full_marks(reference, with_answer, method):
+def test_other_correct_methods_earn_full_marks(grade_with_answers, method):
     """Each distance modulus with every other alternative (Q7 calls the submission's Q5 and Q6)."""
-    from autograder.grade import grade_notebook
-
-    source, oracle = reference(ASSIGNMENT)
-    submission = with_answer(source, "q5-answer", DISTANCE_MODULI[method])
-    for answer_id, code in OTHER_METHODS.items():
-        submission = with_answer(submission, answer_id, code)
-    results = grade_notebook(source, submission, oracle)
+    results = grade_with_answers(ASSIGNMENT, {"q5-answer": DISTANCE_MODULI[method], **OTHER_METHODS})
     assert [(r.id, r.points, r.max_points, r.status, r.message) for r in results] == \
         [(q, p, p, "passed", "") for q, p in FULL_MARKS]
 

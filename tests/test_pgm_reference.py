@@ -278,12 +278,6 @@ def topological_order(parents):
 }
 
 
-def test_other_correct_methods_earn_full_marks(reference, with_answer):
-    from autograder.grade import grade_notebook
-
-    source, oracle = reference("pgm")
-    submission = source
-    for answer_id, code in ALTERNATIVES.items():
-        submission = with_answer(submission, answer_id, code)
-    results = grade_notebook(source, submission, oracle)
+def test_other_correct_methods_earn_full_marks(grade_with_answers):
+    results = grade_with_answers("pgm", ALTERNATIVES)
     assert all(r.points == r.max_points for r in results), results
