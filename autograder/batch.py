@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass
 
-from .course import Assignment
+from .course import SUBMITTED_DIR, Assignment
 from .errors import AutograderError
 from .grade import Oracle, grade_submission, reference_oracle
 from .intake import Unreadable, content_hash, find_submissions, import_submissions
@@ -50,10 +50,11 @@ class Task:
 
 @dataclass
 class BatchSummary:
-    results: list          # every recorded result of the assignment, by student
+    results: list          # every recorded result of the assignment (or of the chosen students)
     graded_now: int        # submissions run in this batch
     unchanged: int         # skipped: already recorded with the same content
     problems: list         # one-line notes (import problems)
+    seconds_late: dict     # {student: how late nbgrader considers the submission}
 
 
 def _worker(source_nb, data: bytes, oracle: Oracle, limits: Limits) -> dict:
@@ -159,8 +160,10 @@ def _unchanged(previous: dict, record: dict, source_sha: str) -> bool:
 
 def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str | None = None,
                      workers: int | None = None, limits: Limits = Limits(), force: bool = False,
-                     retries: int = 2, progress: bool = True) -> BatchSummary:
-    """Grade every submission of ``assignment`` in its course folder (``assignment.root``)."""
+                     retries: int = 2, progress: bool = True,
+                     students: list[str] | None = None) -> BatchSummary:
+    """Grade every submission of ``assignment`` in its course folder (``assignment.root``),
+    or only those of ``students`` (names on the roster or under ``submitted/``)."""
     source_nb = read_notebook(assignment.source)
     source_sha = hashlib.sha256(assignment.source.read_bytes()).hexdigest()
     max_score = sum(q.points for q in questions(source_nb))
@@ -170,7 +173,7 @@ def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str |
         try:
             base = {"assignment": assignment.name, "source_sha256": source_sha, "max_score": max_score}
             tasks, unchanged = [], 0
-            for submission in find_submissions(assignment, store.roster()):
+            for submission in _chosen(find_submissions(assignment, store.roster()), students, assignment):
                 previous = store.load(submission.student) or {}
                 record, data = _intake(submission, previous)
                 if not force and _unchanged(previous, record, source_sha):
@@ -181,9 +184,23 @@ def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str |
                     tasks.append(Task(submission.student, data, record["sha256"], record["received_at"]))
             if tasks:
                 _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, progress)
-            return BatchSummary(store.results(), len(tasks), unchanged, problems)
+            results = [r for r in store.results() if students is None or r["student"] in students]
+            late = {r["student"]: store.seconds_late(r["student"]) for r in results}
+            return BatchSummary(results, len(tasks), unchanged, problems, late)
         finally:
             store.close()
+
+
+def _chosen(submissions: list, students: list[str] | None, assignment: Assignment) -> list:
+    """The submissions of ``students`` (all if None); one line if a name is not in the class."""
+    if students is None:
+        return submissions
+    unknown = sorted(set(students) - {s.student for s in submissions})
+    if unknown:
+        raise AutograderError(f"{assignment.name} has no student named {', '.join(unknown)}: check the "
+                              "spelling (students are on the roster or under "
+                              f"{assignment.root / SUBMITTED_DIR}/)")
+    return [s for s in submissions if s.student in students]
 
 
 def _fault(err: BaseException) -> str:
@@ -202,7 +219,7 @@ def _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, pro
     job_args = lambda task: (source_nb, task.data, oracle, limits)  # noqa: E731
     workers = workers or os.cpu_count() or 1
     debug = bool(os.environ.get("AUTOGRADER_DEBUG"))
-    bar = tqdm(total=len(tasks), unit="submission", disable=None if progress else True, leave=False)
+    bar = tqdm(total=len(tasks), unit="submission", disable=None if progress else True)
     errors: dict[str, str] = {}
     pending = tasks
     try:

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 
 from .errors import AutograderError
@@ -76,20 +77,31 @@ def _validate(args) -> int:
 MARK = {"passed": "✓", "failed": "✗", "not run": "·"}
 
 
-def _score_table(question_ids: list[str], results: list[dict]) -> str:
-    """One row per student: status, each question's points with a mark, and the total."""
-    header = ["student", "status", *question_ids, "total"]
+def _late(seconds: float) -> str:
+    """How late, for the table: "" when on time, else minutes (under an hour) or hours."""
+    if seconds <= 0:
+        return ""
+    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
+def _score_table(question_ids: list[str], results: list[dict], seconds_late: dict) -> str:
+    """One row per student: status, lateness, each question's points with a mark, and the
+    total; then why each submission lost points or was not graded."""
+    from .report import notes
+
+    header = ["student", "status", "late", *question_ids, "total"]
     rows = []
     for r in results:
         marks = {q["id"]: f"{q['points']:g}{MARK.get(q['status'], '?')}" for q in r.get("questions", [])}
         total = f"{r['score']:g}/{r['max_score']:g}" if r["status"] == "graded" else "–"
-        rows.append([shown(r["student"]), r["status"], *[marks.get(q, "–") for q in question_ids], total])
+        rows.append([shown(r["student"]), r["status"], _late(seconds_late.get(r["student"], 0.0)),
+                     *[marks.get(q, "–") for q in question_ids], total])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
              for row in [header, *rows]]
-    notes = [f"  {shown(r['student'])}: {shown(r['reason'])}"
-             for r in results if r["status"] != "graded" and r.get("reason")]
-    return "\n".join(lines + (["reasons:"] + notes if notes else []))
+    reasons = [(r["student"], notes(r) if r["status"] == "graded" else r.get("reason")) for r in results]
+    reasons = [f"  {shown(student)}: {shown(why)}" for student, why in reasons if why]
+    return "\n".join(lines + (["reasons:"] + reasons if reasons else []))
 
 
 def _course_assignment(args):
@@ -102,17 +114,23 @@ def _grade(args) -> int:
     from .notebook import questions, read_notebook
     from .runner import Limits
     from .course import SUBMITTED_DIR
-    from .store import GRADER_ERROR
+    from .store import GRADER_ERROR, MISSING
 
     assignment = _course_assignment(args)
     summary = grade_assignment(assignment, from_path=args.from_path, scheduler=args.scheduler,
-                               workers=args.workers, force=args.force,
-                               limits=Limits(wall_seconds=args.timeout))
+                               workers=args.workers, force=args.force or bool(args.students),
+                               limits=Limits(wall_seconds=args.timeout), students=args.students)
     for problem in summary.problems:
         print(f"  skipped while importing: {shown(problem)}")
     if not summary.results:
         print(f"{assignment.name}: no submissions and no students on the roster yet "
               f"(submissions go in {assignment.root / SUBMITTED_DIR}/<student>/{assignment.name}/)")
+        return OK
+    if not args.students and all(r["status"] == MISSING for r in summary.results):
+        n = len(summary.results)
+        print(f"{assignment.name}: no submissions yet; {n} student{'s' * (n != 1)} on the roster "
+              f"{'are' if n != 1 else 'is'} missing (submissions go in "
+              f"{assignment.root / SUBMITTED_DIR}/<student>/{assignment.name}/)")
         return OK
     counts = {}
     for r in summary.results:
@@ -120,9 +138,14 @@ def _grade(args) -> int:
     print(f"{assignment.name}: {len(summary.results)} students — "
           + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
           + f" ({summary.graded_now} graded now, {summary.unchanged} unchanged)")
-    print(_score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results))
-    if any(not r.get("isolated", True) for r in summary.results if r["status"] == "graded"):
-        print("note: some submissions were graded WITHOUT the sandbox (not isolated)")
+    print(_score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results,
+                       summary.seconds_late))
+    exposed = [shown(r["student"]) for r in summary.results
+               if r["status"] == "graded" and not r.get("isolated", True)]
+    if exposed:
+        print(f"note: graded WITHOUT the sandbox (not isolated): {', '.join(exposed)}; once bubblewrap "
+              f"works, regrade them with `python -m autograder grade {assignment.name} --student "
+              f"{' '.join(exposed)}`")
     return PROBLEMS if counts.get(GRADER_ERROR) else OK
 
 
@@ -235,6 +258,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
                        help="wall-time limit of one submission (default: 120)")
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    grade.add_argument("--student", dest="students", nargs="+", metavar="NAME",
+                       help="regrade only these students (even if their work is unchanged)")
     course_command("feedback", "write an HTML feedback page per student", _feedback)
     course_command("report", "write scores.csv and a summary (PNG and HTML)", _report)
     return top
@@ -243,7 +268,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_line
+            return args.run(args)
     except AutograderError as err:
         print(f"autograder: error: {shown(err)}", file=sys.stderr)
         return ERROR
@@ -255,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(_unexpected(err), file=sys.stderr)
         return ERROR
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr (not Python's two lines naming the source)."""
+    print(f"autograder: warning: {shown(message)}", file=sys.stderr)
 
 
 def _unexpected(err: Exception) -> str:

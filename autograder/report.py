@@ -1,9 +1,10 @@
 """``autograder report``: a CSV of scores and a summary (PNG plot and HTML page).
 
 Written to ``reports/<assignment>/``: ``scores.csv`` (one row per student: status, score,
-each question's points, received time, lateness, reason), ``summary.png`` (the distribution
-of each question's score, and how many submissions ended in each status) and
-``summary.html`` (the plot, the per-question statistics and the status counts).
+each question's points, received time, lateness, notes on the questions not passed,
+reason), ``summary.png`` (the distribution of each question's score, and how many
+submissions ended in each status) and ``summary.html`` (the plot, the per-question
+statistics and the status counts).
 
 Only a graded submission has a score; the others leave it blank. No CSV cell starts with a
 character a spreadsheet reads as a formula (``= + - @``, tab, carriage return: OWASP's CSV
@@ -22,12 +23,23 @@ from .course import REPORTS_DIR, Assignment
 from .feedback import PAGE
 from .notebook import questions
 from .store import FINAL, GRADED, GRADER_ERROR
+from .verdict import PASSED
 
 STATUSES = [GRADED, "ungradable", "missing", GRADER_ERROR]
 
 
 def _points(result: dict) -> dict[str, float]:
     return {q["id"]: q["points"] for q in result.get("questions", [])}
+
+
+def notes(result: dict) -> str:
+    """Why a graded submission lost points, one clause per message: "q4, q5: the notebook ran
+    out of time (limit 120 s) while running cell 'q4-answer'" (the grader's own messages)."""
+    by_message: dict[str, list[str]] = {}
+    for q in result.get("questions", []):
+        if q["status"] != PASSED and q.get("message"):
+            by_message.setdefault(q["message"], []).append(q["id"])
+    return "; ".join(f"{', '.join(ids)}: {message}" for message, ids in by_message.items())
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,7 +67,7 @@ def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> N
     with io.StringIO(newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "status", "score", "max_score", *question_ids,
-                      "received_utc", "seconds_late", "isolated", "reason"])
+                      "received_utc", "seconds_late", "isolated", "notes", "reason"])
         for r in results:
             points = _points(r)
             received = (datetime.fromtimestamp(r["received_at"], timezone.utc).isoformat(timespec="seconds")
@@ -63,7 +75,8 @@ def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> N
             score = r["score"] if r["status"] == GRADED else ""
             out.writerow([_cell(v) for v in (
                 r["student"], r["status"], score, r["max_score"], *[points.get(q, "") for q in question_ids],
-                received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), r.get("reason", ""))])
+                received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), notes(r),
+                r.get("reason", ""))])
         _write_whole(path, f.getvalue().encode("utf-8"))
 
 

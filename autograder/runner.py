@@ -64,6 +64,7 @@ class RunOutcome:
     stopped_in: str | None = None   # the cell running when the process stopped early
     memory_exceeded: bool = False   # killed: its processes together used more than the limit
     memory_limit: int = 0
+    wall_limit: float = 0.0         # the wall-time limit it ran under, in seconds
     flooded: bool = False   # it wrote more events than the grader keeps
 
     def cell_status(self) -> dict:
@@ -84,7 +85,7 @@ class RunOutcome:
 
     def _why(self) -> str:
         if self.timed_out:
-            return "the notebook ran out of time"
+            return f"the notebook ran out of time (limit {self.wall_limit:g} s)"
         if self.memory_exceeded:
             return (f"the notebook's processes together used more than "
                     f"{self.memory_limit / 2**30:.3g} GiB of memory and were stopped")
@@ -207,7 +208,7 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
     sandbox = sandbox or find_sandbox()
     if workdir is not None and sandbox.isolated:
         raise ValueError("a sandboxed run always starts in a fresh, empty folder")
-    outcome = RunOutcome(isolated=sandbox.isolated)
+    outcome = RunOutcome(isolated=sandbox.isolated, wall_limit=limits.wall_seconds)
     with tempfile.TemporaryDirectory(prefix="autograder-run-") as scratch:
         scratch = Path(scratch)
         home = WORKDIR if sandbox.isolated else str(scratch)

