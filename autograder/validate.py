@@ -2,25 +2,40 @@
 
 Only what the student already has runs here; hidden checks run when the work is graded.
 The notebook is read, repaired and rebuilt exactly as grading reads, repairs and rebuilds a
-submission (see repair.py and assemble.py), so validate and grade agree on which cells run
-and which copy of a duplicated answer cell is the answer. The warnings say what was repaired,
-which copies were used and which locked cells were edited; they name a cell by its grade_id
-only when that id is plain (letters, digits, '-', '_', '.'), and otherwise by its position.
+submission (see repair.py and assemble.py), on the trusted copy a student has: the course's
+release of the exercise (``exercises/<slug>/<slug>.ipynb``, found by the file's name or by a
+locked cell it shares), so edited, duplicated or deleted setup and test cells run as the
+exercise has them, as when graded. Without a matching release it is rebuilt on its own
+skeleton (the first copy of each nbgrader cell), with a warning.
+
+It is the student's own code on their own machine, so messages quote its errors as raised,
+in one line, and say what caused them: a deleted answer cell, an answer cell's SyntaxError or
+error (before the test's NameError it causes), a name defined only in a later cell. The
+warnings say what was repaired, which copies were used and which locked cells were edited or
+deleted; they name a cell by its grade_id only when that id is plain (letters, digits, '-',
+'_', '.'), and otherwise by its position.
 """
+import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from nbgrader.utils import compute_checksum
 
 from .assemble import duplicated_cells, own_skeleton, submission_cells
+from .course import RELEASE_DIR, ROOT, Assignment, assignment_names
 from .errors import AutograderError
-from .notebook import ANSWER, cell_role, grade_id, questions, read_with_repairs
+from .notebook import ANSWER, TEST, cell_role, grade_id, questions, read_notebook, read_with_repairs
 from .repair import cell_positions
-from .runner import run_cells
+from .runner import CellJob, run_cells, to_python
 from .sandbox import Sandbox
-from .verdict import QuestionResult, score
+from .verdict import FAILED, NOT_ANSWERED, QuestionResult, error_summary, score
 
 PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+UNDEFINED_NAME = re.compile(r"^NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
+NO_RELEASE = ("no exercise in {} matches this notebook, so its test cells ran as they stand; "
+              "the originals will replace edited or deleted ones when graded")
 
 
 def cell_name(nb, index: int) -> str:
@@ -44,8 +59,9 @@ def edited_locked_cells(nb) -> list[int]:
     ]
 
 
-def duplicate_warnings(nb) -> list[str]:
-    """One line per duplicated nbgrader cell: which copy is used here and when graded."""
+def duplicate_warnings(nb, from_release: bool = False) -> list[str]:
+    """One line per duplicated nbgrader cell: which copy is used here (the exercise's original
+    when ``from_release``) and when graded."""
     lines = []
     for places in duplicated_cells(nb).values():
         first, where = places[0], f"appears {len(places)} times ({cell_positions(places)})"
@@ -53,26 +69,149 @@ def duplicate_warnings(nb) -> list[str]:
             lines.append(f"answer {cell_name(nb, first)} {where}: the last copy (cell {places[-1] + 1}) "
                          "is your answer, here and when graded; the other copies run as ordinary cells")
         else:
-            lines.append(f"{cell_name(nb, first)} {where}: only the first copy runs here, and the "
-                         "original when graded; delete the other copies")
+            runs = ("the original from the exercise runs, here and when graded" if from_release
+                    else "only the first copy runs here, and the original when graded")
+            lines.append(f"{cell_name(nb, first)} {where}: {runs}; delete the other copies")
     return lines
 
 
-def validate(path: Path | str) -> tuple[list[QuestionResult], list[str]]:
-    """(one result per question, warnings) for the notebook at ``path``."""
+def _locked_cells(nb) -> set[tuple[str, str]]:
+    """(grade_id, code) of the setup and test cells: what identifies an exercise."""
+    return {(grade_id(cell), cell.source) for cell in nb.cells
+            if cell.cell_type == "code" and grade_id(cell) and cell_role(cell) != ANSWER}
+
+
+def find_release(nb, path: Path, root: Path = ROOT):
+    """The course's release of this notebook's exercise, or None: the release named like the
+    notebook (else any other) that shares at least one unedited setup or test cell with it."""
+    names = [path.stem] + [name for name in assignment_names(root) if name != path.stem]
+    kept = _locked_cells(nb)
+    for name in names:
+        release = Assignment(name, root).release
+        if PLAIN_ID.fullmatch(name) and release.is_file():
+            candidate = read_notebook(release)
+            if kept & _locked_cells(candidate):
+                return candidate
+    return None
+
+
+def deleted_cells(release, nb) -> list[str]:
+    """grade_ids of the release's graded and locked code cells that the notebook lacks."""
+    present = {grade_id(cell) for cell in nb.cells if cell.cell_type == "code"}
+    return [grade_id(cell) for cell in release.cells
+            if cell.cell_type == "code" and grade_id(cell) and grade_id(cell) not in present]
+
+
+def deletion_warnings(release, deleted: list[str]) -> list[str]:
+    """One line per deleted locked or test cell (a deleted answer is told on its question)."""
+    roles = {grade_id(cell): cell_role(cell) for cell in release.cells}
+    return [f"the {'test ' if roles[cid] == TEST else ''}cell '{cid}' was deleted: "
+            "it is restored from the exercise when graded"
+            for cid in deleted if roles[cid] != ANSWER and PLAIN_ID.fullmatch(cid)]
+
+
+class _TopLevelNames(ast.NodeVisitor):
+    """The names a cell binds at module level (not inside functions, classes or lambdas)."""
+
+    def __init__(self):
+        self.names: set[str] = set()
+
+    def _define(self, node):
+        self.names.add(node.name)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _define
+
+    def visit_Lambda(self, node):
+        pass
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_Lambda
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Store):
+            self.names.add(node.id)
+
+    def visit_Import(self, node):
+        self.names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+
+    visit_ImportFrom = visit_Import
+
+
+def defined_names(source: str) -> set[str]:
+    """The module-level names a cell's code defines (none if it does not parse)."""
+    try:
+        tree = ast.parse(to_python(source))
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    visitor = _TopLevelNames()
+    visitor.visit(tree)
+    return visitor.names
+
+
+def _job_name(job_id: str) -> str:
+    """A cell of the run, as a student finds it: by grade_id, or by its place in the notebook."""
+    if job_id.startswith("added-"):
+        return f"cell {int(job_id.split('-')[1]) + 1} of the notebook"
+    return f"cell '{job_id}'"
+
+
+def _ran_too_early(error: str, cell_id: str, cells: list[CellJob]) -> str:
+    """For a NameError, where the name is defined if a cell after ``cell_id`` defines it."""
+    undefined = UNDEFINED_NAME.search(error)
+    order = [job.id for job in cells]
+    if not undefined or cell_id not in order:
+        return ""
+    name = undefined.group(1)
+    later = next((job for job in cells[order.index(cell_id) + 1:] if name in defined_names(job.source)), None)
+    return "" if later is None else (f": '{name}' is defined in a later cell ({_job_name(later.id)}); "
+                                     "cells run from top to bottom, so move it above the cell that uses it")
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
+
+
+def own_run_message(question, state: dict, statuses: dict, cells: list[CellJob], deleted: list[str]) -> str:
+    """Why a question failed in the student's own run, in their own run's words: a deleted or
+    broken answer cell first (the test's error is only its consequence), else the test's error."""
+    for answer in question.answers:
+        if answer in deleted:
+            return f"the answer cell '{answer}' was deleted: question {question.id} gets no points"
+    for answer in question.answers:
+        broken = statuses.get(answer, {})
+        text = error_summary(broken.get("error", ""))
+        if broken.get("status") != "error" or text == NOT_ANSWERED:
+            continue
+        kind = broken.get("error_type", "")
+        where = f" at line {broken['line']}" if broken.get("line") else ""
+        if kind in SYNTAX_ERRORS:
+            return f"your answer cell '{answer}' has {_article(kind)}{where}: {text.removeprefix(kind + ': ')}"
+        return f"your answer cell '{answer}' stopped{where} with {text}" + _ran_too_early(text, answer, cells)
+    text = error_summary(state.get("error", ""))
+    return text + _ran_too_early(text, question.id, cells)
+
+
+def validate(path: Path | str, root: Path = ROOT) -> tuple[list[QuestionResult], list[str]]:
+    """(one result per question, warnings) for the notebook at ``path``; its test and locked
+    cells come from the course's release in ``root`` when one matches, as when graded."""
     path = Path(path)
     nb, repairs = read_with_repairs(path)
-    skeleton = own_skeleton(nb)
+    release = find_release(nb, path, root)
+    skeleton = release or own_skeleton(nb)
     graded = questions(skeleton)
     if not graded:
         raise AutograderError(
             f"{path} has no graded cells: validate an exercise notebook from exercises/<chapter>/"
         )
-    warnings = [f"repaired: {note}" for note in repairs] + duplicate_warnings(nb) + [
-        f"{cell_name(nb, index)} was edited; the original will replace it when graded"
-        for index in edited_locked_cells(nb)
-    ]
+    deleted = deleted_cells(release, nb) if release else []
+    edited = ("the original from the exercise runs instead, here and when graded" if release
+              else "the original will replace it when graded")
+    warnings = [f"repaired: {note}" for note in repairs] + duplicate_warnings(nb, bool(release)) + [
+        f"{cell_name(nb, index)} was edited; {edited}" for index in edited_locked_cells(nb)
+    ] + (deletion_warnings(release, deleted) if release else [NO_RELEASE.format(root / RELEASE_DIR)])
     # A student's own code on their own machine: no sandbox, run beside the notebook.
-    outcome = run_cells(submission_cells(skeleton, nb), workdir=path.parent.resolve(),
-                        sandbox=Sandbox(None, "validate runs your own code"))
-    return score(graded, outcome, oracle=None), warnings
+    cells = submission_cells(skeleton, nb)
+    outcome = run_cells(cells, workdir=path.parent.resolve(), sandbox=Sandbox(None, "validate runs your own code"))
+    statuses = outcome.cell_status()
+    return [replace(result, message=own_run_message(q, statuses[q.id], statuses, cells, deleted))
+            if result.status == FAILED and q.id in statuses else result
+            for q, result in zip(graded, score(graded, outcome, oracle=None))], warnings

@@ -25,13 +25,18 @@ class QuestionResult:
 
 
 NOT_ANSWERED = "not answered yet (the stub still raises NotImplementedError)"
+PLACEHOLDER = "…"   # stands for an f-string placeholder of a check's message (its value is not shown)
 BUILTIN_EXCEPTIONS = {name for name, value in vars(builtins).items()
                       if isinstance(value, type) and issubclass(value, BaseException)}
 
 
-def _summary(error: str) -> str:
-    """The last line of an exception report, in student-friendly words for a stub."""
-    line = error.strip().splitlines()[-1] if error.strip() else "an error"
+def error_summary(error: str) -> str:
+    """An exception report as one line (a SyntaxError's last line: the rest points at the
+    code), in student-friendly words for a stub."""
+    lines = [line.strip() for line in error.strip().splitlines() if line.strip()]
+    if not lines:
+        return "an error"
+    line = lines[-1] if lines[0].startswith("File ") else " ".join(lines)
     if line.startswith("NotImplementedError"):
         return NOT_ANSWERED
     return line
@@ -44,7 +49,7 @@ def _exception_name(state: dict) -> str:
 
 def _check_text(source: str, line: int) -> str:
     """The visible check at ``line`` of a test cell, in the author's words: an assert's
-    message (an f-string keeps its {placeholders}), or else the line itself."""
+    message (each {placeholder} of an f-string shown as PLACEHOLDER), or else the line itself."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -54,8 +59,7 @@ def _check_text(source: str, line: int) -> str:
             if isinstance(node.msg, ast.Constant):
                 return str(node.msg.value)
             if isinstance(node.msg, ast.JoinedStr):
-                return "".join(str(part.value) if isinstance(part, ast.Constant)
-                               else "{" + (ast.get_source_segment(source, part.value) or "…") + "}"
+                return "".join(str(part.value) if isinstance(part, ast.Constant) else PLACEHOLDER
                                for part in node.msg.values)
     return f"`{source.splitlines()[line - 1].strip()}`"
 
@@ -95,7 +99,7 @@ def score(questions: list[Question], outcome, oracle: dict | None) -> list[Quest
             results.append(QuestionResult(q.id, 0.0, q.points, NOT_RUN, outcome.ending()))
             continue
         if state["status"] != "ok":
-            message = (_summary(state.get("error", "")) if oracle is None
+            message = (error_summary(state.get("error", "")) if oracle is None
                        else explain_safely(q, state, statuses))
             results.append(QuestionResult(q.id, 0.0, q.points, FAILED, message))
             continue

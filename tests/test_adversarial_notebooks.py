@@ -22,7 +22,7 @@ FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
 ID_NOTE = "a cell id that was not valid (1 to 64 letters, digits, - or _) was replaced"
 WRONG_Q3 = (Path(__file__).parent / "fixtures" / "mixtures" / "q3-answer--divide-by-n.py").read_text()
 WRONG_Q3_MESSAGE = ("check failed: sigmas should be [0.816, 0] (divide by N_k, not N; standard "
-                    "deviations, not variances), got {_s}")
+                    "deviations, not variances), got …")
 
 
 def raw(nb) -> dict:
