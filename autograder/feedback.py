@@ -7,11 +7,11 @@ forbids scripts through its Content-Security-Policy, so nothing a student wrote 
 the instructor's or the student's browser. Submissions are never copied into feedback.
 """
 import html
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .course import FEEDBACK_DIR, Assignment
+from .files import write_whole
 from .notebook import TEST, cell_role, grade_id
 from .store import GRADED, GRADER_ERROR, MISSING, UNGRADABLE
 
@@ -94,8 +94,6 @@ def write_feedback(assignment: Assignment, source_nb, results: list[dict], laten
         folder = assignment.student_dir(FEEDBACK_DIR, result["student"])
         folder.mkdir(parents=True, exist_ok=True)
         page = folder / f"{assignment.name}.html"
-        partial = folder / f".{page.name}.partial"
-        partial.write_text(render(result, titles, lateness(result["student"])), encoding="utf-8")
-        os.replace(partial, page)  # replaces, never follows, whatever stood there
+        write_whole(page, render(result, titles, lateness(result["student"])).encode("utf-8"))
         written.append(page)
     return written

@@ -43,6 +43,7 @@ from typing import BinaryIO, Callable
 
 from .course import SUBMITTED_DIR, Assignment
 from .errors import AutograderError
+from .files import write_whole
 from .notebook import MAX_NOTEBOOK_BYTES
 
 # Zip dates are the local time of whoever made the zip, with no time zone: up to 14 hours off
@@ -430,7 +431,4 @@ def _place(assignment: Assignment, student: str, data: bytes, mtime: float) -> N
     if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
         return
     folder.mkdir(parents=True, exist_ok=True)
-    partial_file = folder / f".{assignment.notebook_name}.partial"
-    partial_file.write_bytes(data)
-    os.utime(partial_file, (mtime, mtime))
-    os.replace(partial_file, target)
+    write_whole(target, data, mtime)

@@ -14,13 +14,12 @@ import base64
 import csv
 import html
 import io
-import os
-from contextlib import suppress
 from collections import Counter
 from datetime import datetime, timezone
 
 from .course import REPORTS_DIR, Assignment
 from .feedback import PAGE
+from .files import write_whole
 from .notebook import questions
 from .store import FINAL, GRADED, GRADER_ERROR
 from .verdict import PASSED
@@ -51,18 +50,6 @@ def _cell(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def _write_whole(path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` in one step: a full disk never leaves half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    except OSError as err:
-        with suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise OSError(err.errno, err.strerror, str(path)) from None  # name the file meant
-
-
 def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> None:
     with io.StringIO(newline="") as f:
         out = csv.writer(f)
@@ -77,7 +64,7 @@ def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> N
                 r["student"], r["status"], score, r["max_score"], *[points.get(q, "") for q in question_ids],
                 received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), notes(r),
                 r.get("reason", ""))])
-        _write_whole(path, f.getvalue().encode("utf-8"))
+        write_whole(path, f.getvalue().encode("utf-8"))
 
 
 def plot_summary(question_list, results: list[dict]):
@@ -121,7 +108,7 @@ def write_report(assignment: Assignment, source_nb, results: list[dict], latenes
     fig = plot_summary(question_list, results)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    _write_whole(png_path, buffer.getvalue())
+    write_whole(png_path, buffer.getvalue())
     import matplotlib.pyplot as plt
     plt.close(fig)
 
@@ -147,5 +134,5 @@ def write_report(assignment: Assignment, source_nb, results: list[dict], latenes
             "<th>Full marks</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
             "<h2>Statuses</h2><table><tbody>" + status_rows + "</tbody></table>"
             '<p>Scores per student: <a href="scores.csv">scores.csv</a></p>')
-    _write_whole(html_path, PAGE.format(title=e(f"{assignment.name}: summary"), body=body).encode("utf-8"))
+    write_whole(html_path, PAGE.format(title=e(f"{assignment.name}: summary"), body=body).encode("utf-8"))
     return [csv_path, png_path, html_path]

@@ -81,7 +81,7 @@ class RunOutcome:
 
     def ending(self) -> str:
         """Why the process stopped, and in which cell, in words a student understands."""
-        return self._why() + (f" while running {_cell_name(self.stopped_in)}" if self.stopped_in else "")
+        return self._why() + (f" while running {cell_name(self.stopped_in)}" if self.stopped_in else "")
 
     def _why(self) -> str:
         if self.timed_out:
@@ -102,7 +102,7 @@ class RunOutcome:
         return "the notebook stopped before reaching this cell"
 
 
-def _cell_name(cell_id: str) -> str:
+def cell_name(cell_id: str) -> str:
     """A cell id in a student's words (ids of added cells hold their position, from 0)."""
     if cell_id.startswith(("added-", "cell-")):
         return f"cell {int(cell_id.split('-')[1]) + 1} of the notebook"

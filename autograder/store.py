@@ -21,12 +21,11 @@ The course lock is a POSIX record lock (``lockf``): it belongs to the grading pr
 import errno
 import fcntl
 import json
-import os
 import sqlite3
 import sys
 import time
 import warnings
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from tornado.log import app_log  # the logger nbgrader's Gradebook writes to
 
 from .course import AUTOGRADED_DIR, GRADEBOOK, Assignment, put_tools_on_path
 from .errors import AutograderError
+from .files import write_whole
 from .notebook import grade_id
 
 GRADED, UNGRADABLE, MISSING, GRADER_ERROR = "graded", "ungradable", "missing", "grader error"
@@ -174,16 +174,12 @@ class Store:
         if result["status"] == GRADED:
             self._patiently(lambda: self._write_grades(result))
         path = self.result_path(result["student"])
-        partial = path.with_name(f".{RESULT_FILE}.partial")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial.write_text(json.dumps({**result, "recorded_at": time.time()}, indent=1,
-                                          ensure_ascii=False), encoding="utf-8")
-            os.replace(partial, path)
+            write_whole(path, json.dumps({**result, "recorded_at": time.time()}, indent=1,
+                                         ensure_ascii=False).encode("utf-8"))
         except OSError as err:
             why, todo = _FILE_FAULTS.get(err.errno, (err.strerror, "check the course folder"))
-            with suppress(OSError):
-                partial.unlink(missing_ok=True)
             raise AutograderError(f"cannot write in {path.parent} ({why}): {todo}, {KEPT}") from None
 
     def _write_grades(self, result: dict) -> None:

@@ -28,6 +28,7 @@ from .errors import AutograderError
 from .notebook import ANSWER, TEST, cell_role, grade_id, questions, read_notebook, read_with_repairs
 from .repair import cell_positions
 from .runner import CellJob, run_cells, to_python
+from .runner import cell_name as job_cell_name  # validate's own cell_name names a notebook cell
 from .sandbox import Sandbox
 from .verdict import FAILED, NOT_ANSWERED, QuestionResult, error_summary, score
 
@@ -147,13 +148,6 @@ def defined_names(source: str) -> set[str]:
     return visitor.names
 
 
-def _job_name(job_id: str) -> str:
-    """A cell of the run, as a student finds it: by grade_id, or by its place in the notebook."""
-    if job_id.startswith("added-"):
-        return f"cell {int(job_id.split('-')[1]) + 1} of the notebook"
-    return f"cell '{job_id}'"
-
-
 def _ran_too_early(error: str, cell_id: str, cells: list[CellJob]) -> str:
     """For a NameError, where the name is defined if a cell after ``cell_id`` defines it."""
     undefined = UNDEFINED_NAME.search(error)
@@ -162,7 +156,7 @@ def _ran_too_early(error: str, cell_id: str, cells: list[CellJob]) -> str:
         return ""
     name = undefined.group(1)
     later = next((job for job in cells[order.index(cell_id) + 1:] if name in defined_names(job.source)), None)
-    return "" if later is None else (f": '{name}' is defined in a later cell ({_job_name(later.id)}); "
+    return "" if later is None else (f": '{name}' is defined in a later cell ({job_cell_name(later.id)}); "
                                      "cells run from top to bottom, so move it above the cell that uses it")
 
 
