@@ -74,36 +74,6 @@ def _validate(args) -> int:
     return OK if passed == len(results) else PROBLEMS
 
 
-MARK = {"passed": "✓", "failed": "✗", "not run": "·"}
-
-
-def _late(seconds: float) -> str:
-    """How late, for the table: "" when on time, else minutes (under an hour) or hours."""
-    if seconds <= 0:
-        return ""
-    return f"{seconds / 60:.0f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
-
-
-def _score_table(question_ids: list[str], results: list[dict], seconds_late: dict) -> str:
-    """One row per student: status, lateness, each question's points with a mark, and the
-    total; then why each submission lost points or was not graded."""
-    from .report import notes
-
-    header = ["student", "status", "late", *question_ids, "total"]
-    rows = []
-    for r in results:
-        marks = {q["id"]: f"{q['points']:g}{MARK.get(q['status'], '?')}" for q in r.get("questions", [])}
-        total = f"{r['score']:g}/{r['max_score']:g}" if r["status"] == "graded" else "–"
-        rows.append([shown(r["student"]), r["status"], _late(seconds_late.get(r["student"], 0.0)),
-                     *[marks.get(q, "–") for q in question_ids], total])
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
-    reasons = [(r["student"], notes(r) if r["status"] == "graded" else r.get("reason")) for r in results]
-    reasons = [f"  {shown(student)}: {shown(why)}" for student, why in reasons if why]
-    return "\n".join(lines + (["reasons:"] + reasons if reasons else []))
-
-
 def _course_assignment(args):
     from .course import find_assignments
     return find_assignments([args.assignment], root=Path(args.course).resolve())[0]
@@ -111,6 +81,7 @@ def _course_assignment(args):
 
 def _grade(args) -> int:
     from .batch import grade_assignment
+    from .table import score_table
     from .notebook import questions, read_notebook
     from .runner import Limits
     from .course import SUBMITTED_DIR
@@ -138,7 +109,7 @@ def _grade(args) -> int:
     print(f"{assignment.name}: {len(summary.results)} students — "
           + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
           + f" ({summary.graded_now} graded now, {summary.unchanged} unchanged)")
-    print(_score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results,
+    print(score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results,
                        summary.seconds_late))
     exposed = [shown(r["student"]) for r in summary.results
                if r["status"] == "graded" and not r.get("isolated", True)]
