@@ -47,7 +47,7 @@ check: $(ENV_STAMP)
 
 # Re-pin every dependency after changing requirements.txt.
 lock: $(ENV_STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable > constraints.txt
+	$(BIN)/python -m pip freeze --all --exclude-editable --exclude pip > constraints.txt
 
 clean:
 	rm -rf _build
