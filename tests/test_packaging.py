@@ -53,10 +53,10 @@ def test_licences_are_stated_where_users_look():
 
 @pytest.mark.book
 def test_every_page_of_the_book_shows_the_content_licence(built_book):
-    pages = sorted((built_book / "html").glob("*.html"))
-    assert pages
-    missing = [p.name for p in pages if "creativecommons.org/licenses/by/4.0" not in p.read_text()
-               and p.name not in {"genindex.html", "search.html"}]
+    pages = [p for p in sorted((built_book / "html").glob("*.html"))
+             if 'http-equiv="Refresh"' not in p.read_text()]  # index.html only redirects
+    assert len(pages) > 5
+    missing = [p.name for p in pages if "creativecommons.org/licenses/by/4.0" not in p.read_text()]
     assert not missing, f"pages without the CC BY 4.0 footer: {missing}"
 
 
