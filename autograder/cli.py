@@ -233,6 +233,8 @@ def parser() -> argparse.ArgumentParser:
                        help="regrade only these students (even if their work is unchanged)")
     course_command("feedback", "write an HTML feedback page per student", _feedback)
     course_command("report", "write scores.csv and a summary (PNG and HTML)", _report)
+    from .service.commands import add_commands
+    add_commands(commands, str(ROOT), _seconds, _worker_count)
     return top
 
 
