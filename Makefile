@@ -10,7 +10,7 @@ BUILD_ROOT ?= $(CURDIR)
 TOC ?= $(CURDIR)/_toc.yml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: env book test browser bench lock release check clean
+.PHONY: env book lab test browser bench lock release check clean
 
 $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ book: $(ENV_STAMP)
 	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(TOC) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 	@echo "The book is at file://$(abspath $(BUILD_ROOT))/_build/html/index.html"
 
+# The students' JupyterLab: no instructor tools, one validate (see config/student-lab/README.md);
+# `make lab DIR=~/work` opens the folder an exercise was fetched into.
+DIR ?= $(CURDIR)
+lab: $(ENV_STAMP)
+	JUPYTER_CONFIG_DIR=$(CURDIR)/config/student-lab $(BIN)/jupyter lab --ServerApp.root_dir=$(DIR)
+
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:
 	@test -x /usr/bin/chromium || { \
@@ -38,6 +44,7 @@ test: $(ENV_STAMP) browser
 bench: $(ENV_STAMP)
 	$(BIN)/python benchmarks/book_build.py
 	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/service_load.py
 
 release: $(ENV_STAMP)
 	$(BIN)/python -m autograder release

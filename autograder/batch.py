@@ -27,6 +27,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass
 
+from .autograded import write_graded_notebook
+from .cli import shown
 from .course import SUBMITTED_DIR, Assignment
 from .errors import AutograderError
 from .grade import Oracle, grade_submission, reference_oracle
@@ -55,6 +57,7 @@ class BatchSummary:
     unchanged: int         # skipped: already recorded with the same content
     problems: list         # one-line notes (import problems)
     seconds_late: dict     # {student: how late nbgrader considers the submission}
+    not_on_roster: list    # students who handed in but were not on a non-empty roster (now added)
 
 
 def _worker(source_nb, data: bytes, oracle: Oracle, limits: Limits) -> dict:
@@ -173,20 +176,24 @@ def grade_assignment(assignment: Assignment, *, from_path=None, scheduler: str |
         try:
             base = {"assignment": assignment.name, "source_sha256": source_sha, "max_score": max_score}
             tasks, unchanged = [], 0
-            for submission in _chosen(find_submissions(assignment, store.roster()), students, assignment):
+            roster = store.roster()
+            found = _chosen(find_submissions(assignment, roster), students, assignment)
+            strangers = sorted(s.student for s in found if roster and s.student not in roster)
+            for submission in found:
                 previous = store.load(submission.student) or {}
                 record, data = _intake(submission, previous)
                 if not force and _unchanged(previous, record, source_sha):
                     unchanged += 1
                 elif "status" in record:  # settled without running anything
                     store.record({**base, **record, "score": None})
+                    write_graded_notebook(assignment, source_nb, submission.student, None)
                 else:
                     tasks.append(Task(submission.student, data, record["sha256"], record["received_at"]))
             if tasks:
                 _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, progress)
             results = [r for r in store.results() if students is None or r["student"] in students]
             late = {r["student"]: store.seconds_late(r["student"]) for r in results}
-            return BatchSummary(results, len(tasks), unchanged, problems, late)
+            return BatchSummary(results, len(tasks), unchanged, problems, late, strangers)
         finally:
             store.close()
 
@@ -219,7 +226,17 @@ def _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, pro
     job_args = lambda task: (source_nb, task.data, oracle, limits)  # noqa: E731
     workers = workers or os.cpu_count() or 1
     debug = bool(os.environ.get("AUTOGRADER_DEBUG"))
-    bar = tqdm(total=len(tasks), unit="submission", disable=None if progress else True)
+    bar = tqdm(total=len(tasks), unit="submission", leave=True, disable=None if progress else True)
+    log = progress and not sys.stderr.isatty()   # logs and CI get one plain line per submission
+    finished = 0
+
+    def done(student: str, what: str) -> None:
+        nonlocal finished
+        finished += 1
+        bar.update()
+        if log:
+            print(f"autograder: graded {finished}/{len(tasks)}: {shown(student)} ({what})", file=sys.stderr,
+                  flush=True)
     errors: dict[str, str] = {}
     pending = tasks
     try:
@@ -243,7 +260,9 @@ def _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, pro
                     store.record({**base, "student": task.student, "sha256": task.sha256,
                                   "received_at": task.received_at, "score": score, "attempts": attempt,
                                   "reason": outcome.get("reason", ""), **outcome})
-                    bar.update()
+                    write_graded_notebook(store.assignment, source_nb, task.student,
+                                          task.data if outcome["status"] == GRADED else None)
+                    done(task.student, f"{score:g}/{base['max_score']:g}" if score is not None else outcome["status"])
             pending = failed
             if not pending:
                 break
@@ -253,6 +272,6 @@ def _run(tasks, base, store, source_nb, limits, scheduler, workers, retries, pro
                           "attempts": retries + 1,
                           "reason": f"the grader failed {retries + 1} times ({errors[task.student]}); "
                                     "the next `autograder grade` tries again"})
-            bar.update()
+            done(task.student, GRADER_ERROR)
     finally:
         bar.close()

@@ -1,4 +1,5 @@
-"""Command line: ``python -m autograder release | check | validate | grade | feedback | report``.
+"""Command line: ``python -m autograder release | check | validate | grade | feedback | report``,
+and the grading service's ``serve | tokens | submit``.
 
 Exit codes: 0 success; 1 the work has problems (failed checks, failing questions, grader
 errors left to retry); 2 the command could not run (bad arguments, missing or malformed
@@ -10,6 +11,7 @@ import errno
 import math
 import os
 import sys
+import time
 import traceback
 import warnings
 from pathlib import Path
@@ -58,10 +60,22 @@ def _check(args) -> int:
 
 
 def _validate(args) -> int:
-    from .validate import validate
+    from .runner import Limits
+    from .validate import unsaved_warnings, validate
 
-    results, warnings = validate(args.notebook)
-    print(f"Validating {args.notebook} (visible checks only; hidden checks run when it is graded)")
+    path = _existing_notebook(args.notebook)
+    print(f"Validating {path} (visible checks only; hidden checks run when it is graded). It reads the "
+          f"saved file: save in JupyterLab first. Stops after {args.timeout:g} s (--timeout SECONDS).",
+          flush=True)
+    done = []
+
+    def progress(question_id: str) -> None:
+        done.append(question_id)
+        print(f"  … {shown(question_id)} checked ({len(done)} so far)", flush=True)
+
+    for note in unsaved_warnings(path, time.time()) if path.is_file() else []:
+        print(f"  note: {note}", flush=True)
+    results, warnings = validate(path, limits=Limits(wall_seconds=args.timeout), progress=progress)
     for warning in warnings:
         print(f"  warning: {warning}")
     width = max(len(r.id) for r in results)
@@ -72,6 +86,26 @@ def _validate(args) -> int:
     passed = sum(r.status == "passed" for r in results)
     print(f"{passed} of {len(results)} questions pass their visible checks.")
     return OK if passed == len(results) else PROBLEMS
+
+
+def _existing_notebook(text: str) -> Path:
+    """The notebook path; one line when a Windows-style path that does not exist was typed
+    (with the '/' form when that one exists). Other faults are told when it is read."""
+    path = Path(text)
+    if "\\" in text and not path.exists():
+        slashed = Path(text.replace("\\", "/"))
+        hint = f": try {slashed}" if slashed.is_file() else ""
+        raise AutograderError(f"no notebook at {shown(text)}: on this system paths use '/', not '\\'{hint}")
+    return path
+
+
+def _fetch(args) -> int:
+    from .fetch import fetch
+
+    notebook = fetch(args.assignment, Path(args.folder).expanduser())
+    print(f"copied the {args.assignment} exercise to {notebook}")
+    print(f"next: open it in JupyterLab, and check it with `python -m autograder validate {notebook}`")
+    return OK
 
 
 def _course_assignment(args):
@@ -111,6 +145,11 @@ def _grade(args) -> int:
           + f" ({summary.graded_now} graded now, {summary.unchanged} unchanged)")
     print(score_table([q.id for q in questions(read_notebook(assignment.source))], summary.results,
                        summary.seconds_late))
+    if summary.not_on_roster:
+        print(f"note: not on the roster, graded and added to the gradebook: "
+              f"{', '.join(map(shown, summary.not_on_roster))}; if that is wrong, check the folder names "
+              f"under {assignment.root / SUBMITTED_DIR}/ (or add the students first with "
+              "`nbgrader db student add NAME`)")
     exposed = [shown(r["student"]) for r in summary.results
                if r["status"] == "graded" and not r.get("isolated", True)]
     if exposed:
@@ -137,11 +176,11 @@ def _recorded(assignment):
 
 
 def _write_from_results(args, write) -> list:
-    """Run ``write(assignment, source, results, lateness)`` on the recorded results."""
+    """Run ``write(assignment, source, results, store)`` on the recorded results."""
     assignment = _course_assignment(args)
     source, results, store = _recorded(assignment)
     try:
-        return write(assignment, source, results, store.seconds_late)
+        return write(assignment, source, results, store)
     finally:
         store.close()
 
@@ -149,16 +188,22 @@ def _write_from_results(args, write) -> list:
 def _feedback(args) -> int:
     from .feedback import write_feedback
 
-    pages = _write_from_results(args, write_feedback)
+    pages = _write_from_results(args, lambda assignment, source, results, store:
+                                write_feedback(assignment, source, results, store.seconds_late))
     print(f"{args.assignment}: wrote {len(pages)} feedback pages under "
           f"{Path(args.course).resolve() / 'feedback'}/<student>/{args.assignment}/")
     return OK
 
 
 def _report(args) -> int:
+    from .lms import write_lms_grades
     from .report import write_report
 
-    for path in _write_from_results(args, write_report):
+    def write(assignment, source, results, store):
+        return (write_report(assignment, source, results, store.seconds_late)
+                + write_lms_grades(assignment, results, store.people()))
+
+    for path in _write_from_results(args, write):
         print(f"wrote {path}")
     return OK
 
@@ -205,9 +250,22 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all")
     check.set_defaults(run=_check)
 
-    validate = commands.add_parser("validate", help="run a notebook's visible checks")
+    validate = commands.add_parser(
+        "validate", help="run a notebook's visible checks", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run your exercise notebook from top to bottom, as grading will, and report each "
+                    "question's\nvisible checks. Hidden checks run only when it is graded. It reads the "
+                    "saved file:\nsave in JupyterLab (Ctrl/Cmd-S) first.",
+        epilog="example:\n  python -m autograder validate exercises/mixtures/mixtures.ipynb\n"
+               "  python -m autograder validate ~/work/mixtures/mixtures.ipynb --timeout 300")
     validate.add_argument("notebook", help="path of the exercise notebook")
+    validate.add_argument("--timeout", type=_seconds, default=120.0, metavar="SECONDS",
+                          help="stop after this many seconds (default: 120)")
     validate.set_defaults(run=_validate)
+
+    fetch = commands.add_parser("fetch", help="copy an exercise into your own folder to work on")
+    fetch.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. mixtures")
+    fetch.add_argument("folder", nargs="?", default=".", metavar="DIR", help="default: the current folder")
+    fetch.set_defaults(run=_fetch)
 
     def course_command(name, help_text, run):
         command = commands.add_parser(name, help=help_text)
@@ -250,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except ModuleNotFoundError as err:  # run with a Python that lacks the course's packages
+        print(f"autograder: error: this Python ({sys.executable}) lacks the course's package "
+              f"'{shown(err.name)}': run it with .venv/bin/python (`make env` creates it)", file=sys.stderr)
+        return ERROR
     except Exception as err:  # an unexpected fault: one line, the traceback on request
         if os.environ.get("AUTOGRADER_DEBUG"):
             traceback.print_exc()

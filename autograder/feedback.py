@@ -67,8 +67,11 @@ def render(result: dict, titles: dict[str, str], seconds_late: float) -> str:
     parts[-1] += "</p>"
     if status == GRADED:  # nothing else has a score, not even a zero
         parts.append(f"<p>Score: <strong>{result['score']:g} / {result['max_score']:g}</strong></p>")
+    penalty = result.get("late_penalty") or 0
     parts.append(f"<p>Received: {e(_when(result.get('received_at')))}"
-                 + (f" — late by {seconds_late / 3600:.1f} h" if seconds_late > 0 else "") + "</p>")
+                 + (f" — late by {seconds_late / 3600:.1f} h" if seconds_late > 0 else "")
+                 + (f"; late penalty {penalty:g} points, final score {result['score'] - penalty:g} / "
+                    f"{result['max_score']:g}" if penalty and status == GRADED else "") + "</p>")
     if status == GRADED and not result.get("isolated", True):
         parts.append('<p class="note">Graded without the sandbox (this machine has no bubblewrap).</p>')
     rows = []

@@ -2,7 +2,8 @@
 
 Written to ``reports/<assignment>/``: ``scores.csv`` (one row per student: status, score,
 each question's points, received time, lateness, notes on the questions not passed,
-reason), ``summary.png`` (the distribution of each question's score, and how many
+reason, nbgrader's late penalty and the final score = score − penalty, as `nbgrader export`
+computes it), ``summary.png`` (the distribution of each question's score, and how many
 submissions ended in each status) and ``summary.html`` (the plot, the per-question
 statistics and the status counts).
 
@@ -44,7 +45,7 @@ def notes(result: dict) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
+def spreadsheet_safe(value) -> str:
     """A CSV cell that no spreadsheet runs as a formula."""
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
@@ -54,16 +55,17 @@ def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> N
     with io.StringIO(newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "status", "score", "max_score", *question_ids,
-                      "received_utc", "seconds_late", "isolated", "notes", "reason"])
+                      "received_utc", "seconds_late", "isolated", "notes", "reason", "late_penalty", "final_score"])
         for r in results:
             points = _points(r)
             received = (datetime.fromtimestamp(r["received_at"], timezone.utc).isoformat(timespec="seconds")
                         if r.get("received_at") else "")
             score = r["score"] if r["status"] == GRADED else ""
-            out.writerow([_cell(v) for v in (
+            out.writerow([spreadsheet_safe(v) for v in (
                 r["student"], r["status"], score, r["max_score"], *[points.get(q, "") for q in question_ids],
                 received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), notes(r),
-                r.get("reason", ""))])
+                r.get("reason", ""), r.get("late_penalty") or "",
+                score - (r.get("late_penalty") or 0) if score != "" else "")])
         write_whole(path, f.getvalue().encode("utf-8"))
 
 

@@ -169,8 +169,9 @@ def valid_event(event, cell_ids: frozenset) -> dict | None:
     return None
 
 
-def _read_events(fd: int, outcome: RunOutcome, cell_ids: frozenset) -> None:
-    """Parse the event stream into ``outcome``: well-formed events are kept, within budget."""
+def _read_events(fd: int, outcome: RunOutcome, cell_ids: frozenset, on_event=None) -> None:
+    """Parse the event stream into ``outcome``: well-formed events are kept, within budget,
+    and each kept one is passed to ``on_event`` as it arrives."""
     budget = MAX_EVENT_STREAM_BYTES
     with os.fdopen(fd, "rb", buffering=0) as stream:
         for line in _lines(stream, MAX_EVENT_BYTES):
@@ -186,6 +187,8 @@ def _read_events(fd: int, outcome: RunOutcome, cell_ids: frozenset) -> None:
                 outcome.started = True
             elif (kept := valid_event(event, cell_ids)) is not None:
                 outcome.events.append(kept)
+                if on_event is not None:
+                    on_event(kept)
 
 
 def _keep_tail(stream, outcome: RunOutcome) -> None:
@@ -198,12 +201,13 @@ def _keep_tail(stream, outcome: RunOutcome) -> None:
 
 
 def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits = Limits(),
-              sandbox: Sandbox | None = None) -> RunOutcome:
+              sandbox: Sandbox | None = None, on_event=None) -> RunOutcome:
     """Run the cells in order in a fresh child process; never raises for student faults
     (AutograderError means the child could not even start: a fault of the grader's set-up).
 
     The child runs in ``sandbox`` (default: the best this machine offers). Only without
     isolation may ``workdir`` name a host folder to run in (``validate`` uses it).
+    ``on_event(event)`` sees each valid event as it arrives (in a reader thread).
     """
     sandbox = sandbox or find_sandbox()
     if workdir is not None and sandbox.isolated:
@@ -230,7 +234,7 @@ def run_cells(cells: list[CellJob], workdir: Path | None = None, limits: Limits 
         if cgroup:  # before the job is sent, so all student code is born inside it
             cgroup.adopt(proc.pid)
         cell_ids = frozenset(c.id for c in cells)
-        readers = [threading.Thread(target=_read_events, args=(read_fd, outcome, cell_ids), daemon=True),
+        readers = [threading.Thread(target=_read_events, args=(read_fd, outcome, cell_ids, on_event), daemon=True),
                    threading.Thread(target=_keep_tail, args=(proc.stderr, outcome), daemon=True)]
         for reader in readers:
             reader.start()

@@ -92,6 +92,31 @@ def course_lock(root: Path):
         yield
 
 
+def late_submission_plugin(root: Path):
+    """nbgrader's late-submission plugin as the course's nbgrader_config.py sets it
+    (``AssignLatePenalties.plugin_class``, ``LateSubmissionPlugin.penalty_method``; a plugin
+    class may live in a module beside that file, as nbgrader's documentation shows)."""
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets.config import Config
+    from traitlets.config.loader import ConfigFileNotFound, PyFileConfigLoader
+    path = root / "nbgrader_config.py"
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        config = PyFileConfigLoader(path.name, path=str(root)).load_config()
+    except ConfigFileNotFound:
+        config = Config()
+    except Exception as err:  # the instructor's own file: say which and why
+        raise AutograderError(f"cannot read {path} ({type(err).__name__}: {err}): fix it and rerun") from None
+    try:
+        assigner = AssignLatePenalties(config=config)
+        assigner.init_plugin()
+    except Exception as err:
+        raise AutograderError(f"the late-submission plugin set in {path} cannot be used "
+                              f"({type(err).__name__}: {err}): fix AssignLatePenalties.plugin_class") from None
+    return assigner.plugin_inst
+
+
 def _utc(timestamp: float) -> datetime:
     """nbgrader stores naive UTC datetimes."""
     return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)
@@ -102,6 +127,7 @@ class Store:
 
     def __init__(self, assignment: Assignment, source_nb):
         self.assignment = assignment
+        self.late_plugin = late_submission_plugin(assignment.root)
         put_tools_on_path()
         self.gradebook = None
         self.gradebook = self._patiently(lambda: Gradebook(assignment.gradebook_url))
@@ -150,6 +176,12 @@ class Store:
         except RuntimeError as err:  # nbgrader refuses to change cells once there are submissions
             raise AutograderError(f"the gradebook disagrees with {self.assignment.source}: {err}") from None
 
+    def people(self) -> dict[str, dict]:
+        """Each roster student's names and e-mail, as nbgrader's roster has them."""
+        return self._patiently(lambda: {s.id: {"first_name": s.first_name or "", "last_name": s.last_name or "",
+                                               "email": s.email or "", "lms_user_id": s.lms_user_id or ""}
+                                        for s in self.gradebook.students})
+
     def roster(self) -> set[str]:
         return self._patiently(lambda: {student.id for student in self.gradebook.students})
 
@@ -172,7 +204,7 @@ class Store:
         """Write one submission's outcome: its grades in the gradebook first (only when it was
         graded: nothing else is ever recorded as a zero), then its result file."""
         if result["status"] == GRADED:
-            self._patiently(lambda: self._write_grades(result))
+            result = {**result, "late_penalty": self._patiently(lambda: self._write_grades(result))}
         path = self.result_path(result["student"])
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -182,26 +214,39 @@ class Store:
             why, todo = _FILE_FAULTS.get(err.errno, (err.strerror, "check the course folder"))
             raise AutograderError(f"cannot write in {path.parent} ({why}): {todo}, {KEPT}") from None
 
-    def _write_grades(self, result: dict) -> None:
+    def _write_grades(self, result: dict) -> float | None:
+        """Write the grades and nbgrader's late penalty in one transaction; the penalty."""
         gb, name, student = self.gradebook, self.assignment.name, result["student"]
         points = {q["id"]: q["points"] for q in result.get("questions", [])}
         with warnings.catch_warnings():  # nbgrader's own autoflush warnings, harmless here
             warnings.simplefilter("ignore", SAWarning)
-            self._write_grades_in_session(gb, name, student, result, points)
+            return self._write_grades_in_session(gb, name, student, result, points)
 
-    @staticmethod
-    def _write_grades_in_session(gb, name, student, result, points) -> None:
+    def _write_grades_in_session(self, gb, name, student, result, points) -> float | None:
         try:
             gb.update_or_create_student(student)
             received = result.get("received_at")
-            gb.update_or_create_submission(name, student, timestamp=_utc(received) if received else None)
+            submission = gb.update_or_create_submission(name, student,
+                                                        timestamp=_utc(received) if received else None)
             for cell in gb.find_notebook(name, name).grade_cells:
                 grade = gb.find_grade(cell.name, name, name, student)
                 grade.auto_score = points.get(cell.name, 0.0)
+            notebook = gb.find_submission_notebook(name, name, student)
+            notebook.late_submission_penalty = self._penalty(student, result["score"],
+                                                             float(submission.total_seconds_late or 0.0))
             gb.db.commit()
+            return notebook.late_submission_penalty
         except Exception:
             gb.db.rollback()
             raise
+
+    def _penalty(self, student: str, score: float, seconds_late: float) -> float | None:
+        """nbgrader's late penalty (as its AssignLatePenalties sets it): None when on time or
+        the plugin gives none, else the plugin's value kept between 0 and the score."""
+        if seconds_late <= 0:
+            return None
+        penalty = self.late_plugin.late_submission_penalty(student, score, seconds_late)
+        return None if penalty is None else min(max(float(penalty), 0.0), score)
 
     def seconds_late(self, student: str) -> float:
         """How late nbgrader considers the submission (0 when on time or no due date)."""

@@ -27,7 +27,7 @@ from .course import RELEASE_DIR, ROOT, Assignment, assignment_names
 from .errors import AutograderError
 from .notebook import ANSWER, TEST, cell_role, grade_id, questions, read_notebook, read_with_repairs
 from .repair import cell_positions
-from .runner import CellJob, run_cells, to_python
+from .runner import CellJob, Limits, run_cells, to_python
 from .runner import cell_name as job_cell_name  # validate's own cell_name names a notebook cell
 from .sandbox import Sandbox
 from .verdict import FAILED, NOT_ANSWERED, QuestionResult, error_summary, score
@@ -35,6 +35,8 @@ from .verdict import FAILED, NOT_ANSWERED, QuestionResult, error_summary, score
 PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 UNDEFINED_NAME = re.compile(r"^NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
+CLOCK_SLACK_SECONDS = 2.0    # a checkpoint this much newer than the file was written after it
+JUST_SAVED_SECONDS = 3.0     # a file written this recently may still be being saved
 NO_RELEASE = ("no exercise in {} matches this notebook, so its test cells ran as they stand; "
               "the originals will replace edited or deleted ones when graded")
 
@@ -184,9 +186,29 @@ def own_run_message(question, state: dict, statuses: dict, cells: list[CellJob],
     return text + _ran_too_early(text, question.id, cells)
 
 
-def validate(path: Path | str, root: Path = ROOT) -> tuple[list[QuestionResult], list[str]]:
+def unsaved_warnings(path: Path, now: float) -> list[str]:
+    """Signs that what JupyterLab shows is not what is saved: a checkpoint newer than the
+    file (a checkpoint is written when the student saves, so it is never newer than the
+    file it copies unless the file was replaced since), or a file written in the last few
+    seconds, which JupyterLab may still be saving. A freshly fetched copy keeps the
+    release's time, so it warns of neither."""
+    saved = path.stat().st_mtime
+    checkpoint = path.parent / ".ipynb_checkpoints" / f"{path.stem}-checkpoint{path.suffix}"
+    lines = []
+    if checkpoint.is_file() and checkpoint.stat().st_mtime > saved + CLOCK_SLACK_SECONDS:
+        lines.append("JupyterLab's checkpoint of this notebook is newer than the file itself: save the "
+                     "notebook (File ▸ Save, Ctrl/Cmd-S) and validate again")
+    if 0 <= now - saved < JUST_SAVED_SECONDS:
+        lines.append(f"the file was written {now - saved:.0f} s ago: if JupyterLab is still saving, wait "
+                     "a moment and validate again")
+    return lines
+
+
+def validate(path: Path | str, root: Path = ROOT, limits: Limits = Limits(),
+             progress=None) -> tuple[list[QuestionResult], list[str]]:
     """(one result per question, warnings) for the notebook at ``path``; its test and locked
-    cells come from the course's release in ``root`` when one matches, as when graded."""
+    cells come from the course's release in ``root`` when one matches, as when graded.
+    ``progress(question_id)`` is called as each question's test cell finishes."""
     path = Path(path)
     nb, repairs = read_with_repairs(path)
     release = find_release(nb, path, root)
@@ -204,7 +226,11 @@ def validate(path: Path | str, root: Path = ROOT) -> tuple[list[QuestionResult],
     ] + (deletion_warnings(release, deleted) if release else [NO_RELEASE.format(root / RELEASE_DIR)])
     # A student's own code on their own machine: no sandbox, run beside the notebook.
     cells = submission_cells(skeleton, nb)
-    outcome = run_cells(cells, workdir=path.parent.resolve(), sandbox=Sandbox(None, "validate runs your own code"))
+    ids = {q.id for q in graded}
+    on_event = (lambda e: progress(e["cell"]) if e["event"] == "cell" and e["cell"] in ids else None) \
+        if progress else None
+    outcome = run_cells(cells, workdir=path.parent.resolve(), limits=limits,
+                        sandbox=Sandbox(None, "validate runs your own code"), on_event=on_event)
     statuses = outcome.cell_status()
     return [replace(result, message=own_run_message(q, statuses[q.id], statuses, cells, deleted))
             if result.status == FAILED and q.id in statuses else result

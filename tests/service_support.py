@@ -50,16 +50,16 @@ def issue_tokens(course: Path, *names: str) -> dict[str, str]:
 class Server:
     """`autograder serve` for ``course``, started and stopped (or killed) by the test."""
 
-    def __init__(self, course: Path, workers: int = 2):
-        self.course, self.workers, self.port = course, workers, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(self, course: Path, workers: int = 2, prefix: str = ""):
+        self.course, self.workers, self.port, self.prefix = course, workers, free_port(), prefix
+        self.url = f"http://127.0.0.1:{self.port}{prefix}"
         self.process = None
 
     def start(self, wait_seconds: float = 60) -> "Server":
         self.log = open(self.course / f"serve-{time.time_ns()}.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "autograder", "serve", "--course", str(self.course), "--port", str(self.port),
-             "--workers", str(self.workers)], cwd=self.course, stdout=self.log, stderr=subprocess.STDOUT,
+             "--workers", str(self.workers), "--prefix", self.prefix], cwd=self.course, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:

@@ -287,7 +287,7 @@ def test_a_full_disk_stops_with_one_line_and_a_rerun_after_freeing_space_finishe
     assert partial_files(after) == [] and not (after / "reports/mixtures/scores.csv").exists()
     code, stdout, stderr = step("grade-again")
     assert (code, stdout.splitlines()[0], stderr) == (
-        0, "mixtures: 2 students — 2 graded (1 graded now, 1 unchanged)", "")
+        0, "mixtures: 2 students — 2 graded (1 graded now, 1 unchanged)", "autograder: graded 1/1: bob (10/10)\n")
     assert result_of(out / "final", "bob")["score"] == 10
     assert scores_in(out / "final") == {"alice": 10, "bob": 10}
 
@@ -361,7 +361,8 @@ def test_no_csv_cell_starts_like_a_formula(hostile_class, tmp_path):
     write_csv(tmp_path / "scores.csv", ["q1"], hostile, lambda student: 0.0)
     with open(tmp_path / "scores.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert [(row[0], row[-1]) for row in rows[1:]] == [
+    reason = rows[0].index("reason")
+    assert [(row[0], row[reason]) for row in rows[1:]] == [
         (f"'{r['student']}", f"'{r['reason']}") for r in hostile]
 
 

@@ -6,6 +6,7 @@ One class is graded once in the sandbox (``graded_class``); its tests read that 
 import csv
 import io
 import os
+import re
 import subprocess
 from datetime import datetime, timedelta, timezone
 
@@ -40,9 +41,18 @@ def graded_class(tmp_path_factory, source, with_answer):
     return course, grade
 
 
+def progress_lines(stderr: str) -> tuple[list[int], set]:
+    """(the counters, {(student, result)}) of `grade`'s one-line-per-submission log."""
+    found = [re.fullmatch(r"autograder: graded (\d+)/(\d+): (\S+) \((.+)\)", line) for line in stderr.splitlines()]
+    assert all(found), stderr
+    return [int(m[1]) for m in found], {(m[3], m[4]) for m in found}
+
+
 def test_the_table_and_the_csv_say_why_points_were_lost_and_how_late(graded_class):
     course, grade = graded_class
-    assert (grade.returncode, grade.stderr) == (0, "")
+    assert grade.returncode == 0
+    # Not a terminal (a log, CI): one line per finished submission, on stderr.
+    assert progress_lines(grade.stderr) == ([1, 2, 3], {("alice", "10/10"), ("bob", "5/10"), ("carol", "9/10")})
     assert grade.stdout.splitlines() == [
         "mixtures: 3 students — 3 graded (3 graded now, 0 unchanged)",
         "student  status  late   q1  q2  q3  q4  q5  q6  total",
@@ -69,7 +79,7 @@ def test_only_the_named_students_are_regraded(graded_class):
     assert unknown.stderr == ("autograder: error: mixtures has no student named yves, zed: check the spelling "
                               f"(students are on the roster or under {course.root / 'submitted'}/)\n")
     again = course.cli("grade", "mixtures", "--student", "alice")
-    assert (again.returncode, again.stderr) == (0, "")
+    assert (again.returncode, again.stderr) == (0, "autograder: graded 1/1: alice (10/10)\n")
     assert again.stdout.splitlines() == [
         "mixtures: 1 students — 1 graded (1 graded now, 0 unchanged)",
         "student  status  late  q1  q2  q3  q4  q5  q6  total",
@@ -127,9 +137,11 @@ def test_grading_without_the_sandbox_warns_in_one_line_and_names_who(course, sou
     monkeypatch.setenv("AUTOGRADER_BWRAP", "/nonexistent")
     result = course.cli("grade", "mixtures")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ("autograder: warning: student code will NOT be isolated (AUTOGRADER_BWRAP="
-                             "/nonexistent is not an executable file); point AUTOGRADER_BWRAP at the bwrap "
-                             "program (or unset it) to sandbox it\n")
+    warning, *progress = result.stderr.splitlines()
+    assert warning == ("autograder: warning: student code will NOT be isolated (AUTOGRADER_BWRAP="
+                       "/nonexistent is not an executable file); point AUTOGRADER_BWRAP at the bwrap "
+                       "program (or unset it) to sandbox it")
+    assert progress_lines("\n".join(progress)) == ([1, 2], {("alice", "10/10"), ("bob", "10/10")})
     assert result.stdout.splitlines()[-1] == (
         "note: graded WITHOUT the sandbox (not isolated): alice, bob; once bubblewrap works, regrade them "
         "with `python -m autograder grade mixtures --student alice bob`")

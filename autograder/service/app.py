@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from ..course import Assignment, assignment_names
 from ..intake import content_hash
@@ -56,8 +56,10 @@ def visible_checks(nb) -> set[str]:
     return {"\n".join(q.source.splitlines()[:q.visible_lines]).strip() for q in questions(nb)}
 
 
-def make_app(course: Path, policies: dict[str, Policy]) -> Starlette:
-    """The ASGI application of the course at ``course``."""
+def make_app(course: Path, policies: dict[str, Policy], prefix: str = "") -> Starlette:
+    """The ASGI application of the course at ``course``, under the URL path ``prefix``."""
+    if prefix.strip("/"):
+        return Starlette(routes=[Mount("/" + prefix.strip("/"), app=make_app(course, policies))])
     journal, tokens = Journal(course), Tokens(course)
     checks = {name: visible_checks(read_notebook(Assignment(name, course).source))
               for name in assignment_names(course)}
@@ -105,7 +107,7 @@ def make_app(course: Path, policies: dict[str, Policy]) -> Starlette:
         sha = content_hash(data)
         attempt_id = await run_in_threadpool(journal.add, who, name, sha, data, received)
         return JSONResponse(public(journal.attempt(attempt_id)), status_code=202,
-                            headers={"Location": f"/api/attempts/{attempt_id}"})
+                            headers={"Location": f"{request.scope.get('root_path', '')}/api/attempts/{attempt_id}"})
 
     async def attempts(request: Request):
         who = student(request)
@@ -147,7 +149,8 @@ def make_app(course: Path, policies: dict[str, Policy]) -> Starlette:
         Route("/api/attempts/{attempt_id}", attempt),
         Route("/api/class", class_view),
     ]
-    app = Starlette(routes=routes, exception_handlers={Refused: _refused, 404: _not_found, 405: _not_allowed})
+    app = Starlette(routes=routes, exception_handlers={Refused: _refused, 404: _not_found, 405: _not_allowed,
+                                                        Exception: _fault})
     app.state.journal = journal
     return app
 
@@ -191,6 +194,12 @@ async def _refused(request: Request, err: Refused):
 async def _not_found(request: Request, err):
     return JSONResponse({"error": "no such page: the student page is / and the API is under /api/"},
                         status_code=404)
+
+
+async def _fault(request: Request, err):
+    """The server's own fault: one line, never the exception's text."""
+    return JSONResponse({"error": "the grading service had a problem with this request: try again in a "
+                                  "minute, and tell your instructor if it persists"}, status_code=500)
 
 
 async def _not_allowed(request: Request, err):

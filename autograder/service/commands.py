@@ -1,4 +1,5 @@
 """The service's sub-commands: ``serve``, ``tokens`` and ``submit``."""
+import os
 from pathlib import Path
 
 from ..errors import AutograderError
@@ -9,7 +10,8 @@ OK, PROBLEMS = 0, 1
 def _serve(args) -> int:
     from ..runner import Limits
     from .serve import serve
-    return serve(Path(args.course).resolve(), args.host, args.port, args.workers, Limits(wall_seconds=args.timeout))
+    return serve(Path(args.course).resolve(), args.host, args.port, args.workers, Limits(wall_seconds=args.timeout),
+                 args.prefix)
 
 
 def _roster(course: Path) -> set[str]:
@@ -77,6 +79,8 @@ def add_commands(commands, default_course: str, seconds, worker_count) -> None:
                        help="grading worker processes (default: 2)")
     serve.add_argument("--timeout", type=seconds, default=120.0, metavar="SECONDS",
                        help="wall-time limit of one submission (default: 120)")
+    serve.add_argument("--prefix", default=os.environ.get("JUPYTERHUB_SERVICE_PREFIX", ""), metavar="PATH",
+                       help="serve under this URL path (default: $JUPYTERHUB_SERVICE_PREFIX, else /)")
     serve.set_defaults(run=_serve)
 
     tokens = commands.add_parser("tokens", help="issue, list or revoke the service's tokens")

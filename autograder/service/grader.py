@@ -21,6 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..autograded import write_graded_notebook
 from ..batch import _die_with, _fault, _worker
 from ..course import SUBMITTED_DIR, Assignment, assignment_names
 from ..files import write_whole
@@ -73,7 +74,7 @@ def project(journal: Journal, assignments: Assignments, student: str, name: str,
     attempt = kept(journal.attempts(student, name), keep)
     if attempt is None:
         return
-    assignment, _source, _oracle, store, _base = assignments.get(name)
+    assignment, source, _oracle, store, _base = assignments.get(name)
     recorded = store.load(student) or {}
     result = attempt["result"]
     if recorded.get("sha256") == attempt["sha256"] and recorded.get("service_attempt") == attempt["id"]:
@@ -83,6 +84,7 @@ def project(journal: Journal, assignments: Assignments, student: str, name: str,
     data = journal.upload_path(attempt["sha256"]).read_bytes()
     write_whole(folder / assignment.notebook_name, data, mtime=attempt["received_at"])
     store.record({**result, "service_attempt": attempt["id"]})
+    write_graded_notebook(assignment, source, student, data if result["status"] == GRADED else None)
 
 
 def _record(journal, assignments, attempt, outcome: dict) -> None:

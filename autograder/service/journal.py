@@ -62,9 +62,9 @@ class Journal:
     def add(self, student: str, assignment: str, sha256: str, data: bytes, received_at: float) -> int:
         """Store the upload (once per content), then journal the attempt; its id."""
         path = self.upload_path(sha256)
-        if not path.is_file():
-            write_whole(path, data)
-        with self._lock:
+        with self._lock:   # two students may send the same bytes at once
+            if not path.is_file():
+                write_whole(path, data)
             cursor = self._db.execute(
                 "INSERT INTO attempts (student, assignment, sha256, received_at, state) VALUES (?,?,?,?,?)",
                 (student, assignment, sha256, received_at, QUEUED))

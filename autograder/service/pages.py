@@ -2,7 +2,8 @@
 
 The pages hold no data: the script fetches it from the API with the token the user typed
 (kept in the tab's sessionStorage, sent as a Bearer header, so no cookie and no cross-site
-request can act for them). The script writes every value with ``textContent``, never as
+request can act for them). Every URL is relative, so the pages work under a prefix
+(``serve --prefix``, e.g. as a JupyterHub service). The script writes every value with ``textContent``, never as
 HTML, and the Content-Security-Policy allows only this origin's script.
 """
 
@@ -24,7 +25,7 @@ label { display: block; margin: .5rem 0 .2rem; } section[hidden] { display: none
 
 STUDENT_PAGE = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Submit an exercise</title>{_STYLE}<script src="/app.js" defer></script></head>
+<title>Submit an exercise</title>{_STYLE}<script src="app.js" defer></script></head>
 <body data-page="student"><main>
 <h1>Submit an exercise</h1>
 <section id="login"><form id="login-form">
@@ -47,7 +48,7 @@ STUDENT_PAGE = f"""<!DOCTYPE html>
 
 CLASS_PAGE = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Class submissions</title>{_STYLE}<script src="/app.js" defer></script></head>
+<title>Class submissions</title>{_STYLE}<script src="app.js" defer></script></head>
 <body data-page="class"><main>
 <h1>Class submissions</h1>
 <section id="login"><form id="login-form">
@@ -106,7 +107,7 @@ function showResult(a) {
 
 async function poll(id) {
   for (;;) {
-    const a = await api('/api/attempts/' + id);
+    const a = await api('api/attempts/' + id);
     showResult(a);
     if (a.state === 'done') return;
     await new Promise((r) => setTimeout(r, 500));
@@ -114,7 +115,7 @@ async function poll(id) {
 }
 
 async function enterStudent() {
-  const me = await api('/api/me');
+  const me = await api('api/me');
   $('who').textContent = me.holder;
   const select = $('assignment');
   select.replaceChildren();
@@ -128,7 +129,7 @@ async function enterStudent() {
 }
 
 async function enterClass() {
-  const view = await api('/api/class');
+  const view = await api('api/class');
   $('queue').textContent = view.queued + ' queued, ' + view.running + ' being graded, ' +
                            view.attempts.length + ' attempts in all';
   const table = $('class');
@@ -153,7 +154,7 @@ document.addEventListener('DOMContentLoaded', () => {
     e.preventDefault(); $('error').textContent = '';
     const file = $('notebook').files[0];
     try {
-      const a = await api('/api/assignments/' + encodeURIComponent($('assignment').value) + '/submissions',
+      const a = await api('api/assignments/' + encodeURIComponent($('assignment').value) + '/submissions',
                           {method: 'POST', body: file, headers: {'Content-Type': 'application/x-ipynb+json'}});
       showResult(a);
       await poll(a.id);

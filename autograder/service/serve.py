@@ -44,7 +44,7 @@ def _grader_main(course, policies, workers, limits, parent) -> None:
         os._exit(2)
 
 
-def serve(course: Path, host: str, port: int, workers: int, limits: Limits) -> int:
+def serve(course: Path, host: str, port: int, workers: int, limits: Limits, prefix: str = "") -> int:
     names = assignment_names(course)
     if not names:
         raise AutograderError(f"no assignments found under {course / 'solutions'}: is this a course folder?")
@@ -54,14 +54,15 @@ def serve(course: Path, host: str, port: int, workers: int, limits: Limits) -> i
     grader.start()
     import uvicorn
     from .app import make_app
-    server = uvicorn.Server(uvicorn.Config(make_app(course, policies), host=host, port=port,
+    server = uvicorn.Server(uvicorn.Config(make_app(course, policies, prefix), host=host, port=port,
                                            log_level="warning", access_log=False, lifespan="off"))
 
     def watch():
         grader.join()
         server.should_exit = True
     threading.Thread(target=watch, name="grader-watch", daemon=True).start()
-    print(f"serving {course} at http://{host}:{port}/ (students: /, class view: /class) with "
+    base = f"http://{host}:{port}/" + (prefix.strip("/") + "/" if prefix.strip("/") else "")
+    print(f"serving {course} at {base} (students' page; the class view is {base}class) with "
           f"{workers} grading workers; Ctrl-C stops", flush=True)
     try:
         server.run()
