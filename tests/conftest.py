@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--no-proxy-server"]
 
 
 @pytest.fixture(scope="session")
@@ -236,3 +240,18 @@ class Course:
 @pytest.fixture
 def course(tmp_path) -> Course:
     return Course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium under Playwright, one per test process: Playwright's sync API cannot
+    run twice in one process, so the book's and the service's browser tests share it."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium "
+                    "(never `playwright install`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

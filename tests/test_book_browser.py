@@ -6,7 +6,6 @@ maths must be typeset by the local MathJax, every image must load and every inte
 (and its #fragment) must resolve. The site search must find the mixtures chapter.
 """
 import functools
-import os
 import re
 import threading
 import urllib.error
@@ -22,10 +21,6 @@ from sphinx_external_toc.parsing import parse_toc_yaml
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--no-proxy-server"]
 HOST = "127.0.0.1"
 TIMEOUT_MS = 30_000
 # Resources a page needs to render; none of them may come from another host.
@@ -65,19 +60,6 @@ def site(built_book):
     yield f"http://{HOST}:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Debian's chromium "
-                    "(never `playwright install`)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:
