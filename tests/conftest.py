@@ -91,6 +91,21 @@ def answer(source):
     return cells.__getitem__
 
 
+@pytest.fixture
+def solved(source):
+    """A fresh copy of the mixtures release with every answer cell holding the reference
+    solution's code (tests may change it)."""
+    from autograder.course import Assignment
+    from autograder.notebook import ANSWER, cell_role, grade_id, read_notebook
+
+    answers = {grade_id(c): c.source for c in source.cells if cell_role(c) == ANSWER}
+    nb = read_notebook(Assignment("mixtures").release)
+    for cell in nb.cells:
+        if cell_role(cell) == ANSWER:
+            cell.source = answers[grade_id(cell)]
+    return nb
+
+
 @pytest.fixture(scope="session")
 def with_answer():
     """with_answer(nb, answer_id, code) -> a copy of nb with that answer cell's code replaced."""

@@ -11,23 +11,12 @@ import nbformat
 import pytest
 
 from autograder.course import ROOT, Assignment
-from autograder.notebook import ANSWER, cell_role, grade_id, questions, read_notebook
+from autograder.notebook import grade_id, questions, read_notebook
 from autograder.validate import find_release, validate
 from autograder.verdict import FAILED, PASSED, QuestionResult, explain_safely
 
 FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
 RELEASE = Assignment("mixtures").release
-
-
-@pytest.fixture(scope="module")
-def solved(source):
-    """The mixtures release with every answer cell holding the reference solution's code."""
-    answers = {grade_id(c): c.source for c in source.cells if cell_role(c) == ANSWER}
-    nb = read_notebook(RELEASE)
-    for cell in nb.cells:
-        if cell_role(cell) == ANSWER:
-            cell.source = answers[grade_id(cell)]
-    return nb
 
 
 def run(nb, tmp_path, name="mixtures.ipynb", **options):

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.course import ROOT, Assignment
-from autograder.notebook import ANSWER, cell_role, grade_id, read_notebook
+from autograder.notebook import grade_id
 from autograder.validate import unsaved_warnings
 
 RELEASE = Assignment("mixtures").release
@@ -18,16 +18,6 @@ RELEASE = Assignment("mixtures").release
 def cli(*args, cwd=ROOT, python=sys.executable, timeout=300):
     return subprocess.run([python, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
-
-
-@pytest.fixture
-def solved(source):
-    answers = {grade_id(c): c.source for c in source.cells if cell_role(c) == ANSWER}
-    nb = read_notebook(RELEASE)
-    for cell in nb.cells:
-        if cell_role(cell) == ANSWER:
-            cell.source = answers[grade_id(cell)]
-    return nb
 
 
 def test_a_checkpoint_newer_than_the_file_says_to_save(tmp_path):
