@@ -13,7 +13,7 @@ from pathlib import Path
 from .course import FEEDBACK_DIR, Assignment
 from .files import write_whole
 from .notebook import TEST, cell_role, grade_id
-from .store import GRADED, GRADER_ERROR, MISSING, UNGRADABLE
+from .store import GRADED, GRADER_ERROR, MISSING, UNGRADABLE, final_score
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -70,7 +70,7 @@ def render(result: dict, titles: dict[str, str], seconds_late: float) -> str:
     penalty = result.get("late_penalty") or 0
     parts.append(f"<p>Received: {e(_when(result.get('received_at')))}"
                  + (f" — late by {seconds_late / 3600:.1f} h" if seconds_late > 0 else "")
-                 + (f"; late penalty {penalty:g} points, final score {result['score'] - penalty:g} / "
+                 + (f"; late penalty {penalty:g} points, final score {final_score(result):g} / "
                     f"{result['max_score']:g}" if penalty and status == GRADED else "") + "</p>")
     if status == GRADED and not result.get("isolated", True):
         parts.append('<p class="note">Graded without the sandbox (this machine has no bubblewrap).</p>')

@@ -16,28 +16,10 @@ The grade is the final score (score − nbgrader's late penalty); a submission t
 graded (missing, ungradable, grader error) has an empty grade, never a zero. Cells are guarded
 against spreadsheet formulas as in ``scores.csv``.
 """
-import csv
-import io
-
 from .course import REPORTS_DIR, Assignment
 from .files import write_whole
-from .report import spreadsheet_safe
-from .store import GRADED
-
-
-def final_score(result: dict):
-    """score − late penalty for a graded submission, else "" (no grade)."""
-    if result["status"] != GRADED:
-        return ""
-    return result["score"] - (result.get("late_penalty") or 0)
-
-
-def _csv(rows: list[list]) -> bytes:
-    with io.StringIO(newline="") as f:
-        out = csv.writer(f)
-        for row in rows:
-            out.writerow([spreadsheet_safe(v) for v in row])
-        return f.getvalue().encode("utf-8")
+from .report import csv_bytes
+from .store import final_score
 
 
 def write_lms_grades(assignment: Assignment, results: list[dict], people: dict[str, dict]) -> list:
@@ -57,5 +39,5 @@ def write_lms_grades(assignment: Assignment, results: list[dict], people: dict[s
         moodle.append([first, last, r["student"], email, final_score(r)])
     paths = [folder / "canvas.csv", folder / "moodle.csv"]
     for path, rows in zip(paths, (canvas, moodle)):
-        write_whole(path, _csv(rows))
+        write_whole(path, csv_bytes(rows))
     return paths

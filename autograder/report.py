@@ -22,7 +22,7 @@ from .course import REPORTS_DIR, Assignment
 from .feedback import PAGE
 from .files import write_whole
 from .notebook import questions
-from .store import FINAL, GRADED, GRADER_ERROR
+from .store import FINAL, GRADED, GRADER_ERROR, final_score
 from .verdict import PASSED
 
 STATUSES = [GRADED, "ungradable", "missing", GRADER_ERROR]
@@ -51,22 +51,27 @@ def spreadsheet_safe(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> None:
+def csv_bytes(rows: list[list]) -> bytes:
+    """UTF-8 CSV of the rows, every cell made spreadsheet-safe."""
     with io.StringIO(newline="") as f:
         out = csv.writer(f)
-        out.writerow(["student", "status", "score", "max_score", *question_ids,
-                      "received_utc", "seconds_late", "isolated", "notes", "reason", "late_penalty", "final_score"])
-        for r in results:
-            points = _points(r)
-            received = (datetime.fromtimestamp(r["received_at"], timezone.utc).isoformat(timespec="seconds")
-                        if r.get("received_at") else "")
-            score = r["score"] if r["status"] == GRADED else ""
-            out.writerow([spreadsheet_safe(v) for v in (
-                r["student"], r["status"], score, r["max_score"], *[points.get(q, "") for q in question_ids],
-                received, f"{lateness(r['student']):.0f}", r.get("isolated", ""), notes(r),
-                r.get("reason", ""), r.get("late_penalty") or "",
-                score - (r.get("late_penalty") or 0) if score != "" else "")])
-        write_whole(path, f.getvalue().encode("utf-8"))
+        for row in rows:
+            out.writerow([spreadsheet_safe(v) for v in row])
+        return f.getvalue().encode("utf-8")
+
+
+def write_csv(path, question_ids: list[str], results: list[dict], lateness) -> None:
+    rows = [["student", "status", "score", "max_score", *question_ids,
+             "received_utc", "seconds_late", "isolated", "notes", "reason", "late_penalty", "final_score"]]
+    for r in results:
+        points = _points(r)
+        received = (datetime.fromtimestamp(r["received_at"], timezone.utc).isoformat(timespec="seconds")
+                    if r.get("received_at") else "")
+        rows.append([r["student"], r["status"], r["score"] if r["status"] == GRADED else "", r["max_score"],
+                     *[points.get(q, "") for q in question_ids], received, f"{lateness(r['student']):.0f}",
+                     r.get("isolated", ""), notes(r), r.get("reason", ""), r.get("late_penalty") or "",
+                     final_score(r)])
+    write_whole(path, csv_bytes(rows))
 
 
 def plot_summary(question_list, results: list[dict]):

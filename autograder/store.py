@@ -40,6 +40,13 @@ from .notebook import grade_id
 
 GRADED, UNGRADABLE, MISSING, GRADER_ERROR = "graded", "ungradable", "missing", "grader error"
 FINAL = {GRADED, UNGRADABLE, MISSING}   # a rerun leaves these alone while nothing changed
+
+
+def final_score(result: dict):
+    """score − nbgrader's late penalty for a graded submission, else "" (no grade, never a zero)."""
+    if result["status"] != GRADED:
+        return ""
+    return result["score"] - (result.get("late_penalty") or 0)
 RESULT_FILE = "autograder-result.json"
 LOCK_WAIT_SECONDS = 60.0   # how long to wait while another program holds the gradebook's lock
 KEPT = "then rerun; results recorded so far are kept"
