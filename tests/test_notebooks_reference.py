@@ -208,6 +208,32 @@ def test_merge_by_id_decides_as_nbdime_does(ref, case):
         assert cells_of(merged) == cells_of(by_nbdime), name
 
 
+def hidden_merge_case(ref):
+    """The three notebooks of Q6's hidden probes, built by the probe code itself."""
+    from autograder.course import Assignment
+    from autograder.notebook import grade_id, read_notebook
+
+    test_cell = next(c for c in read_notebook(Assignment(ASSIGNMENT).source).cells if grade_id(c) == "q6")
+    hidden = test_cell.source.split("### BEGIN HIDDEN TESTS")[1].split("_saved =")[0]
+    namespace = dict(ref)
+    exec(hidden, namespace)
+    return namespace["_b"], namespace["_o"], namespace["_t"]
+
+
+def test_the_hidden_merge_case_agrees_with_nbdime(ref):
+    """Insertions on both sides, a cell moved to the top, an edit against a deletion and two
+    different cells added at the end: nbdime conflicts where we do and merges the rest alike."""
+    base, ours, theirs = hidden_merge_case(ref)
+    merged, conflicts = ref["merge_by_id"](base, ours, theirs)
+    by_nbdime, decisions = merge_notebooks(as_node(base), as_node(ours), as_node(theirs))
+    assert conflicts == ["both", "c"]
+    assert nbdime_conflicts(base, decisions) == ["c"]                      # edited against deleted
+    assert any(d.conflict and tuple(d.common_path) == ("cells",) for d in decisions)   # two additions at the end
+    in_conflict = {ref["text"](c) for nb in (ours, theirs) for c in nb["cells"] if c["id"] in conflicts}
+    assert [s for _, s in cells_of(merged) if s not in in_conflict] == \
+        [s for _, s in cells_of(by_nbdime) if s not in in_conflict and "<<<<<<<" not in s]
+
+
 def test_nbdime_merges_lines_within_a_cell_where_we_report_a_conflict(ref):
     """The one difference the chapter points out: nbdime diffs a cell's lines, merge_by_id does not."""
     code, notebook = ref["code"], ref["notebook"]
