@@ -4,13 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ENV_STAMP := $(VENV)/.installed
+# JupyterHub's proxy, from npm, for the test of `serve` as a hub service (tests/test_service_hub.py).
+PROXY_VERSION := 5.3.0
+PROXY_STAMP := .node/.installed-$(PROXY_VERSION)
 # Where _build/ goes; tests and benchmarks point it at a scratch folder.
 BUILD_ROOT ?= $(CURDIR)
 # The table of contents; a chapter author may build a subset with TOC=path/to/toc.yml.
 TOC ?= $(CURDIR)/_toc.yml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: env book lab test browser bench lock release check clean
+.PHONY: env hub-proxy book lab test browser bench lock release check clean
 
 $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +23,12 @@ $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $@
 
 env: $(ENV_STAMP)
+
+$(PROXY_STAMP):
+	npm install --no-save --no-audit --no-fund --prefix .node configurable-http-proxy@$(PROXY_VERSION)
+	touch $@
+
+hub-proxy: $(PROXY_STAMP)
 
 book: $(ENV_STAMP)
 	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(TOC) --path-output $(BUILD_ROOT) $(JB_FLAGS)
@@ -38,7 +47,7 @@ browser:
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
 
 # One pytest worker per core (pytest-xdist); the book is built once and shared.
-test: $(ENV_STAMP) browser
+test: $(ENV_STAMP) $(PROXY_STAMP) browser
 	$(BIN)/python -m pytest -n auto
 
 bench: $(ENV_STAMP)
