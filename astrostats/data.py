@@ -2,6 +2,9 @@
 
 See ``data/README.md`` for the source, citation and licence of each file.
 """
+import csv
+import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +69,24 @@ def load_mauna_loa_monthly() -> tuple[np.ndarray, np.ndarray]:
     monthly = co2.load_pandas().data["co2"].resample("MS").mean().dropna()
     year = monthly.index.year + (monthly.index.month - 0.5) / 12.0
     return np.asarray(year, dtype=float), monthly.to_numpy(dtype=float)
+
+
+COMMIT_FIELDS = ["repo", "commit", "date", "author", "is_bot", "files_changed", "insertions", "deletions", "message"]
+
+
+def load_commit_messages() -> list[dict]:
+    """The 1,331 commit messages of emcee and astroML (``data/commit_messages/``), oldest first
+    within each repository: one dict per commit with ``repo``, ``commit`` (12 hex digits, or None
+    where the file's column is broken: see its README), ``date`` (an aware datetime in the
+    author's time zone), ``author`` (a pseudonym), ``is_bot`` (bool), ``files_changed``,
+    ``insertions``, ``deletions`` (ints) and ``message`` (subject and body)."""
+    with open(_data_file("commit_messages/commits.csv"), newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != COMMIT_FIELDS:
+            raise ValueError(f"commits.csv has the columns {reader.fieldnames}, expected {COMMIT_FIELDS}")
+        return [{"repo": row["repo"],
+                 "commit": row["commit"] if re.fullmatch(r"[0-9a-f]{12}", row["commit"]) else None,
+                 "date": datetime.fromisoformat(row["date"]), "author": row["author"],
+                 "is_bot": row["is_bot"] == "1", "files_changed": int(row["files_changed"]),
+                 "insertions": int(row["insertions"]), "deletions": int(row["deletions"]),
+                 "message": row["message"]} for row in reader]
