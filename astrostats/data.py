@@ -90,3 +90,10 @@ def load_commit_messages() -> list[dict]:
                  "is_bot": row["is_bot"] == "1", "files_changed": int(row["files_changed"]),
                  "insertions": int(row["insertions"]), "deletions": int(row["deletions"]),
                  "message": row["message"]} for row in reader]
+
+
+def load_commit_labels() -> dict[int, int]:
+    """The hand-labelled sample of ``data/commit_messages/labels.csv``: {row of
+    ``load_commit_messages()``: tone label, 1 positive, 0 neutral, -1 negative}."""
+    with open(_data_file("commit_messages/labels.csv"), newline="", encoding="utf-8") as handle:
+        return {int(row["row"]): int(row["label"]) for row in csv.DictReader(handle)}

@@ -24,3 +24,21 @@ def test_the_broken_commit_column_is_reported_as_missing():
     assert len(kept) == 3
     assert {c["repo"] for c in kept} == {"dfm/emcee", "astroML/astroML"}
     assert commits[0]["commit"] == "b5c082ca229d"
+
+
+def test_the_labelled_sample_is_the_stated_draw():
+    """labels.csv holds the rows that the README's sample call draws, with their subjects."""
+    import csv
+
+    import pandas as pd
+
+    from astrostats.data import DATA_DIR, load_commit_labels
+
+    commits = pd.DataFrame(load_commit_messages())
+    drawn = commits[~commits["is_bot"]].sample(40, random_state=2026)
+    labels = load_commit_labels()
+    assert list(labels) == list(drawn.index)
+    assert set(labels.values()) <= {-1, 0, 1}
+    with open(DATA_DIR / "commit_messages/labels.csv", newline="", encoding="utf-8") as handle:
+        subjects = {int(r["row"]): r["subject"] for r in csv.DictReader(handle)}
+    assert all(subjects[i] == commits.loc[i, "message"].split("\n")[0] for i in labels)

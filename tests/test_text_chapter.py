@@ -45,3 +45,10 @@ def test_pooling_quantities(glued):
     assert glued["text_tau"] >= 0
     assert glued["text_n_authors"] > 10
     assert 0 < glued["text_zero_share"] < 100
+
+
+def test_the_hand_labels_are_read_and_compared(glued):
+    """37 of the shipped 40 labels are neutral (data/commit_messages/README.md); each lexicon's
+    agreement is a count out of 40."""
+    assert glued["text_labels_neutral"] == 37
+    assert 0 <= glued["text_agree_vader"] <= 40 and 0 <= glued["text_agree_domain"] <= 40
