@@ -47,6 +47,21 @@ def issue_tokens(course: Path, *names: str) -> dict[str, str]:
     return dict(line.split("\t") for line in result.stdout.splitlines() if not line.startswith("#"))
 
 
+def wait_until_serving(process: subprocess.Popen, url: str, log: Path, seconds: float) -> None:
+    """Return once ``url``/api/me answers 401 (the service is up and asks for a token); fail with
+    the end of ``log`` if ``process`` exits first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(url + "/api/me", timeout=2).status_code == 401:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the service at {url} did not start:\n" + log.read_text()[-3000:])
+
+
 class Server:
     """`autograder serve` for ``course``, started and stopped (or killed) by the test."""
 
@@ -61,15 +76,8 @@ class Server:
             [sys.executable, "-m", "autograder", "serve", "--course", str(self.course), "--port", str(self.port),
              "--workers", str(self.workers), "--prefix", self.prefix], cwd=self.course, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + wait_seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.course / self.log.name).read_text()
-            try:
-                if httpx.get(self.url + "/api/me", timeout=2).status_code == 401:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise AssertionError("the service did not start")
+        wait_until_serving(self.process, self.url, Path(self.log.name), wait_seconds)
+        return self
 
     def kill(self) -> None:
         """SIGKILL the server process only (its grader must die with it)."""

@@ -2,8 +2,8 @@
 
 The hub (``jupyterhub``, from PyPI) starts ``python -m autograder serve`` itself from the
 ``c.JupyterHub.services`` entry of the README (read from it, with this test's paths and port), with the hub's environment
-(``JUPYTERHUB_SERVICE_PREFIX``); configurable-http-proxy (npm, installed by ``make env`` into
-``.node/``) routes ``/services/autograder/`` to it. A student submits through the hub's public
+(``JUPYTERHUB_SERVICE_PREFIX``); configurable-http-proxy (npm, installed by ``make test`` or
+``make hub-proxy`` into ``.node/``) routes ``/services/autograder/`` to it. A student submits through the hub's public
 URL and gets the same result as from the service directly; the service's own token check still
 applies behind the hub.
 """
@@ -12,13 +12,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from service_support import ROOT, autograder, free_port, issue_tokens, make_course
+from service_support import ROOT, autograder, free_port, issue_tokens, make_course, wait_until_serving
 
 PROXY = ROOT / ".node" / "node_modules" / ".bin" / "configurable-http-proxy"
 HUB = Path(sys.executable).with_name("jupyterhub")
@@ -47,8 +46,8 @@ def readme_service_entry(python: str, course: str, port: int) -> str:
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """A running hub whose managed service grades the mixtures exercise; yields (url, tokens)."""
-    for tool, how in ((HUB, "pip install jupyterhub"), (PROXY, "npm install --prefix .node configurable-http-proxy")):
-        assert tool.exists(), f"{tool} is missing: run `make env` (it runs `{how}`)"
+    for tool, make in ((HUB, "make env"), (PROXY, "make hub-proxy")):
+        assert tool.exists(), f"{tool} is missing: run `{make}` (`make test` runs both)"
     root = tmp_path_factory.mktemp("hub")
     course = make_course(root / "course", ["alice"])
     tokens = issue_tokens(course, "alice")
@@ -62,16 +61,7 @@ def hub(tmp_path_factory):
                                env={**os.environ, "PATH": f"{HUB.parent}:{os.environ['PATH']}"})
     url = f"http://127.0.0.1:{ports['hub_port']}/services/autograder"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, (root / "hub.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the hub's service did not come up:\n" + (root / "hub.log").read_text()[-3000:]
-            try:
-                if httpx.get(url + "/api/me", timeout=2).status_code == 401:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
+        wait_until_serving(process, url, root / "hub.log", 120)
         yield url, tokens, course
     finally:
         os.killpg(process.pid, signal.SIGTERM)       # the hub stops its managed service and the proxy
