@@ -27,6 +27,11 @@ from vaderSentiment import vaderSentiment
 ASSIGNMENT = "text"   # the `ref` fixture (conftest.py) runs its reference solution
 
 
+def mean_difference(x, y, axis=-1):
+    """The exercise's statistic, as scipy's resampling functions call it."""
+    return x.mean(axis=axis) - y.mean(axis=axis)
+
+
 def test_the_catalogue_is_the_table_pandas_reads(ref):
     ours = ref["parse_catalogue"](ref["TARGETS_PAGE"])
     (table,) = pd.read_html(io.StringIO(ref["TARGETS_PAGE"]), attrs={"class": "catalogue"}, na_values=["—"])
@@ -100,8 +105,8 @@ def test_bootstrap_interval_is_scipys_percentile_interval(ref):
     rng = np.random.default_rng(11)
     a, b = rng.gamma(2.0, 1.0, 80), rng.normal(1.5, 1.0, 120)
     d, low, high = ref["bootstrap_difference"](a, b, 20_000, np.random.default_rng(12))
-    theirs = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
-                             method="percentile", n_resamples=20_000, random_state=13).confidence_interval
+    theirs = stats.bootstrap((a, b), mean_difference, method="percentile", n_resamples=20_000,
+                             random_state=13).confidence_interval
     se = np.sqrt(a.var() / 80 + b.var() / 120)
     assert d == pytest.approx(a.mean() - b.mean())
     assert low == pytest.approx(theirs.low, abs=0.05 * se) and high == pytest.approx(theirs.high, abs=0.05 * se)
@@ -112,8 +117,7 @@ def test_permutation_pvalue_is_scipys(ref, shift):
     rng = np.random.default_rng(20)
     a, b = rng.normal(shift, 1, 25), rng.normal(0, 1, 30)
     ours = ref["permutation_pvalue"](a, b, 20_000, np.random.default_rng(21))
-    theirs = stats.permutation_test((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
-                                    n_resamples=20_000, random_state=22).pvalue
+    theirs = stats.permutation_test((a, b), mean_difference, n_resamples=20_000, random_state=22).pvalue
     assert ours == pytest.approx(theirs, abs=4 * np.sqrt(theirs * (1 - theirs) / 20_000) + 1e-4)
 
 
