@@ -17,7 +17,7 @@ from autograder.grade import grade_notebook
 from autograder.intake import content_hash
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mixtures"
-STUDENTS = ["alice", "bob", "carol", "mallory", "dave", "erin", "gina"]
+STUDENTS = ["alice", "bob", "carol", "mallory", "dave", "erin", "gina", "hank"]
 TRIES = 3
 
 
@@ -119,10 +119,10 @@ def test_no_token_a_wrong_token_or_a_revoked_token_is_refused(served, notebooks)
 
 def test_a_student_sees_only_their_own_attempts(served, notebooks):
     server, tokens = served
-    alices = server.post(tokens["alice"], notebooks["blank"]).json()["id"]
-    other = server.get(tokens["erin"], f"/api/attempts/{alices}")
+    hanks = server.post(tokens["hank"], notebooks["blank"]).json()["id"]
+    other = server.get(tokens["erin"], f"/api/attempts/{hanks}")
     assert other.status_code == 403 and other.json() == {"error": "this attempt is another student's"}
-    assert {a["id"] for a in server.get(tokens["erin"], "/api/attempts").json()["attempts"]}.isdisjoint({alices})
+    assert {a["id"] for a in server.get(tokens["erin"], "/api/attempts").json()["attempts"]}.isdisjoint({hanks})
     assert server.get(tokens["erin"], "/api/class").status_code == 403
     assert server.get(tokens["erin"], "/api/attempts/../../etc/passwd").status_code == 404
 
