@@ -241,6 +241,21 @@ def test_a_server_killed_with_a_queue_loses_nothing_and_grades_each_attempt_once
     assert "(0 graded now, 1 unchanged)" in batch.stdout.splitlines()[0], batch.stdout
 
 
+def test_a_grader_killed_after_recording_a_result_does_not_grade_that_attempt_again(tmp_path):
+    from autograder.service.journal import DONE, QUEUED, Journal
+    journal = Journal(tmp_path)
+    recorded, unrecorded = (journal.add("zoe", "mixtures", sha, b"{}", time.time()) for sha in ("a", "b"))
+    for attempt_id in (recorded, unrecorded):
+        journal.start(attempt_id)
+    journal.record(recorded, {"status": "graded", "score": 3.0})
+    assert journal.attempt(recorded)["state"] == "running"   # not shown before it is in the gradebook
+    journal.close()
+    restarted = Journal(tmp_path)
+    assert restarted.requeue_interrupted() == 1
+    assert [restarted.attempt(i)["state"] for i in (recorded, unrecorded)] == [DONE, QUEUED]
+    restarted.close()
+
+
 def test_late_work_is_refused_when_the_policy_says_so(tmp_path, notebooks):
     course = make_course(tmp_path / "course", ["yan"], "[defaults]\nlate = false\n")
     nbgrader("db", "assignment", "add", "mixtures", "--duedate=2020-01-01 12:00:00 UTC", cwd=course)

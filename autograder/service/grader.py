@@ -6,8 +6,9 @@ worker processes that run the batch grader's own worker (sandbox, limits, verdic
 student's process). Each finished attempt is recorded in the journal once, and then the
 attempt the policy keeps (``last`` or ``best``) is written where nbgrader and the batch grader
 look: ``submitted/<student>/<assignment>/`` (its modification time the server's receipt
-time) and the gradebook with its result file. That projection is idempotent, and it is redone
-for every student at start, so a grader killed between the two steps leaves nothing half done.
+time) and the gradebook with its result file; only then is the attempt marked done, so the
+grade a student is shown is already in the gradebook. That projection is idempotent, and it is
+redone for every student at start, so a grader killed between the steps leaves nothing half done.
 
 A worker that dies (killed, out of memory) breaks the pool: the pool is made again and the
 attempts in flight are queued again; an attempt that breaks it ``MAX_RUNS`` times is recorded
@@ -90,10 +91,16 @@ def project(journal: Journal, assignments: Assignments, student: str, name: str,
 def _record(journal, assignments, attempt, outcome: dict) -> None:
     _assignment, _source, _oracle, _store, base = assignments.get(attempt["assignment"])
     score = float(sum(q["points"] for q in outcome["questions"])) if outcome["status"] == GRADED else None
-    journal.finish(attempt["id"], {**base, "student": attempt["student"], "sha256": attempt["sha256"],
+    journal.record(attempt["id"], {**base, "student": attempt["student"], "sha256": attempt["sha256"],
                                    "received_at": attempt["received_at"], "score": score,
                                    "attempts": attempt["runs"] + 1, "reason": outcome.get("reason", ""),
                                    **outcome})
+
+
+def _publish(journal, assignments, attempt, policies) -> None:
+    """Project the recorded attempt into the gradebook, then show its result to the student."""
+    project(journal, assignments, attempt["student"], attempt["assignment"], policies[attempt["assignment"]].keep)
+    journal.finish(attempt["id"])
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -140,8 +147,7 @@ def _loop(journal, assignments, policies, workers, limits, stop) -> None:
                     _retry(journal, assignments, attempt, _fault(err))
                     continue
                 _record(journal, assignments, attempt, outcome)
-                project(journal, assignments, attempt["student"], attempt["assignment"],
-                        policies[attempt["assignment"]].keep)
+                _publish(journal, assignments, attempt, policies)
             if broken:
                 for attempt in running.values():
                     _retry(journal, assignments, attempt, _fault(BrokenProcessPool()))
@@ -159,8 +165,9 @@ def _retry(journal, assignments, attempt, why: str) -> None:
         journal.requeue(attempt["id"])
         return
     _assignment, _source, _oracle, _store, base = assignments.get(attempt["assignment"])
-    journal.finish(attempt["id"], {**base, "student": attempt["student"], "sha256": attempt["sha256"],
+    journal.record(attempt["id"], {**base, "student": attempt["student"], "sha256": attempt["sha256"],
                                    "received_at": attempt["received_at"], "score": None,
                                    "status": GRADER_ERROR, "attempts": attempt["runs"], "questions": [],
                                    "reason": f"the grader failed {attempt['runs']} times ({why}); "
                                              "submit again later or tell your instructor"})
+    journal.finish(attempt["id"])

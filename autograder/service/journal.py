@@ -3,8 +3,9 @@
 An attempt is journalled (and its upload stored under its SHA-256) before the student gets a
 reply, so a server killed at any moment loses no accepted submission. States go
 ``queued`` → ``running`` → ``done``; an attempt found ``running`` when the grader starts was
-interrupted and is queued again. A result is written in the same transaction that marks its
-attempt done, and the results table is keyed by attempt, so each attempt is recorded once.
+interrupted and is queued again. A result is recorded first, then projected into the gradebook,
+and only then is its attempt marked done, so a student who sees a grade finds it in the gradebook;
+the results table is keyed by attempt, so each attempt is recorded once.
 
 SQLite in WAL mode with ``synchronous=FULL``: the web process and the grader process each
 hold their own connection; a commit is on disk when it returns.
@@ -91,9 +92,13 @@ class Journal:
         return [_attempt(row) for row in self._run(sql, args)]
 
     def requeue_interrupted(self) -> int:
-        """Queue again the attempts a killed grader left running; how many."""
+        """Queue again the attempts a killed grader left running without a result (those with
+        one are marked done: their projection is redone at start); how many were queued."""
         with self._lock:
-            return self._db.execute("UPDATE attempts SET state=? WHERE state=?", (QUEUED, RUNNING)).rowcount
+            done = "id IN (SELECT attempt_id FROM results)"
+            self._db.execute(f"UPDATE attempts SET state=? WHERE state=? AND {done}", (DONE, RUNNING))
+            return self._db.execute(f"UPDATE attempts SET state=? WHERE state=? AND NOT {done}",
+                                    (QUEUED, RUNNING)).rowcount
 
     def queued(self, limit: int) -> list[dict]:
         rows = self._run(_SELECT + " WHERE a.state=? ORDER BY a.received_at, a.id LIMIT ?", (QUEUED, limit))
@@ -105,18 +110,14 @@ class Journal:
     def requeue(self, attempt_id: int) -> None:
         self._run("UPDATE attempts SET state=? WHERE id=?", (QUEUED, attempt_id))
 
-    def finish(self, attempt_id: int, result: dict) -> None:
-        """Record the attempt's result and mark it done, in one transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("INSERT INTO results (attempt_id, result, graded_at) VALUES (?,?,?)",
-                                 (attempt_id, json.dumps(result), time.time()))
-                self._db.execute("UPDATE attempts SET state=? WHERE id=?", (DONE, attempt_id))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+    def record(self, attempt_id: int, result: dict) -> None:
+        """Store the attempt's one result; the attempt stays ``running`` until ``finish``."""
+        self._run("INSERT INTO results (attempt_id, result, graded_at) VALUES (?,?,?)",
+                  (attempt_id, json.dumps(result), time.time()))
+
+    def finish(self, attempt_id: int) -> None:
+        """Mark a recorded attempt done: students see its result from now on."""
+        self._run("UPDATE attempts SET state=? WHERE id=?", (DONE, attempt_id))
 
 
 _SELECT = ("SELECT a.*, r.result, r.graded_at FROM attempts a LEFT JOIN results r ON r.attempt_id = a.id")
