@@ -32,6 +32,7 @@ hub-proxy: $(PROXY_STAMP)
 
 book: $(ENV_STAMP)
 	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(TOC) --path-output $(BUILD_ROOT) $(JB_FLAGS)
+	$(BIN)/python book/_tools/print_book.py $(BUILD_ROOT)/_build/html $(TOC)
 	@echo "The book is at file://$(abspath $(BUILD_ROOT))/_build/html/index.html"
 
 # The students' JupyterLab: no instructor tools, one validate (see config/student-lab/README.md);
@@ -54,6 +55,7 @@ bench: $(ENV_STAMP)
 	$(BIN)/python benchmarks/book_build.py
 	$(BIN)/python benchmarks/grading.py
 	$(BIN)/python benchmarks/service_load.py
+	$(BIN)/python benchmarks/page_weight.py
 
 release: $(ENV_STAMP)
 	$(BIN)/python -m autograder release

@@ -1,0 +1,230 @@
+"""The built book as a reader meets it, on a laptop and on a phone, in a real browser (Debian's
+chromium under Playwright, offline): the navigation buttons open what they say, nothing scrolls
+sideways, no page logs an error, every figure is described, concept checks answer, the chapter
+notebooks and the book's PDF download and open, and axe-core finds no serious accessibility
+problem.
+"""
+import io
+import re
+import urllib.request
+
+import nbformat
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from book_support import DESKTOP, PHONE, ROOT, TOC_PAGES, Visit, open_page, site, visit  # noqa: F401 (fixtures)
+from pypdf import PdfReader
+
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+CHAPTERS = [p for p in TOC_PAGES if (ROOT / "solutions" / p).is_dir()]   # the pages with an exercise
+QUIZZES_PER_CHAPTER = range(3, 7)
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture(params=list(SIZES), ids=list(SIZES))
+def sized(request, browser):
+    v = Visit(browser, SIZES[request.param])
+    v.size = request.param
+    yield v
+    v.close()
+
+
+def visible(page, selector: str) -> bool:
+    return page.locator(selector).first.is_visible()
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_navigation_buttons_open_the_chapter_list_and_the_page_contents(sized, site, name):
+    page = sized.page
+    open_page(sized, site, f"{name}.html", maths=False)
+    toggle = page.locator(".bd-header-article .primary-toggle")
+    assert toggle.is_visible(), f"{name} ({sized.size}): no visible chapter-list button"
+    if sized.size == "phone":
+        toggle.click()
+        page.wait_for_selector("#pst-primary-sidebar-modal[open]")
+        links = page.locator("#pst-primary-sidebar-modal nav.bd-docs-nav a")
+        assert links.count() >= len(CHAPTERS) and links.first.is_visible(), (
+            f"{name} (phone): the chapter list opened without its links")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#pst-primary-sidebar-modal:not([open])", state="attached")
+        contents = page.locator(".bd-header-article .secondary-toggle")
+        if contents.count() and contents.first.is_visible():
+            contents.first.click()
+            page.wait_for_selector("#pst-secondary-sidebar-modal[open]")
+            assert page.locator("#pst-secondary-sidebar-modal nav a").first.is_visible(), (
+                f"{name} (phone): the page contents opened empty")
+    else:
+        sidebar = page.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        toggle.click()
+        page.wait_for_function("() => getComputedStyle(document.getElementById('pst-primary-sidebar'))"
+                               ".visibility === 'hidden'")
+        toggle.click()
+        page.wait_for_function("() => getComputedStyle(document.getElementById('pst-primary-sidebar'))"
+                               ".visibility === 'visible'")
+        if name in CHAPTERS:
+            assert visible(page, ".bd-sidebar-secondary nav.page-toc a"), f"{name}: no page contents shown"
+    assert not sized.errors, f"{name} ({sized.size}): JavaScript errors: {sized.errors}"
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_no_page_scrolls_sideways_or_logs_an_error(sized, site, name):
+    page = sized.page
+    open_page(sized, site, f"{name}.html")
+    width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width[0] <= width[1] + 1, (   # 1 px: scrollWidth rounds a sub-pixel glyph edge up
+        f"{name} ({sized.size}): the page is {width[0]} px wide in a {width[1]} px window: "
+        + str(page.evaluate(WIDE_ELEMENTS)))
+    assert not sized.errors, f"{name} ({sized.size}): errors in the console: {sized.errors}"
+
+
+WIDE_ELEMENTS = """() => {
+  const W = document.documentElement.clientWidth, out = [];
+  const clipped = (e) => { for (let a = e.parentElement; a; a = a.parentElement)
+    if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+  document.querySelectorAll('body *').forEach((el) => {
+    const r = el.getBoundingClientRect();
+    if (r.right > W + 0.5 && el.offsetParent !== null && !clipped(el))
+      out.push(el.tagName + '.' + el.className + ': ' + (el.textContent || '').trim().slice(0, 60));
+  });
+  return out.slice(0, 5);
+}"""
+
+
+@pytest.mark.parametrize("name", TOC_PAGES)
+def test_every_figure_is_numbered_captioned_and_described(visit, site, name):
+    open_page(visit, site, f"{name}.html", maths=False)
+    figures = visit.page.evaluate("""() => Array.from(document.querySelectorAll('article img')).map(img => ({
+      src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+      number: (img.closest('figure')?.querySelector('figcaption .caption-number')?.textContent || '').trim()}))""")
+    problems = []
+    for fig in figures:
+        name_of_file = fig["src"].rsplit("/", 1)[-1]
+        if len(fig["alt"].split()) < 5 or re.search(r"\.(png|svg|jpe?g)$", fig["alt"]) or fig["alt"] in fig["src"]:
+            problems.append(f"{name_of_file}: alt text {fig['alt']!r} does not describe the picture")
+        if not re.match(r"Fig\. \d+\.\d+", fig["number"]):
+            problems.append(f"{name_of_file}: not in a numbered, captioned figure")
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_concept_checks_answer_in_the_page(visit, site, name):
+    page = visit.page
+    open_page(visit, site, f"{name}.html", maths=False)
+    quizzes = page.locator("form.quiz")
+    assert quizzes.count() in QUIZZES_PER_CHAPTER, f"{name}: {quizzes.count()} concept checks"
+    for i in range(quizzes.count()):
+        quiz = quizzes.nth(i)
+        quiz.scroll_into_view_if_needed()
+        explanation, feedback = quiz.locator(".quiz-explanation"), quiz.locator(".quiz-feedback")
+        answer, numeric = quiz.get_attribute("data-answer"), quiz.get_attribute("data-numeric")
+        if answer:
+            wrong = next(o for o in ("1", "2", "3", "4") if o != answer)
+            quiz.locator(f"input[value='{wrong}']").check()
+        else:
+            quiz.locator(".quiz-number input").fill(str(float(numeric) * 2 + 1))
+        quiz.locator("button[type=submit]").click()
+        assert feedback.inner_text().startswith("Not quite"), f"{name}, check {i + 1}: {feedback.inner_text()!r}"
+        assert not explanation.is_visible(), f"{name}, check {i + 1}: explained after one wrong try"
+        if answer:
+            quiz.locator(f"input[value='{answer}']").check()
+        else:
+            quiz.locator(".quiz-number input").fill(numeric)
+        quiz.locator("button[type=submit]").click()
+        assert feedback.inner_text() == "Right.", f"{name}, check {i + 1}: the right answer gave {feedback.inner_text()!r}"
+        assert explanation.is_visible(), f"{name}, check {i + 1}: no explanation after the right answer"
+    assert not visit.errors, f"{name}: JavaScript errors: {visit.errors}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_chapter_downloads_as_a_notebook_with_its_outputs(visit, site, name):
+    page = visit.page
+    open_page(visit, site, f"{name}.html", maths=False)
+    link = page.locator(".dropdown-download-buttons a[href$='.ipynb']")
+    assert link.count() == 1, f"{name}: the download menu has no .ipynb"
+    notebook = nbformat.read(io.StringIO(_download(link.first.evaluate("a => a.href"))), as_version=4)
+    nbformat.validate(notebook)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert code and any(c.outputs for c in code), f"{name}.ipynb has no outputs"
+    assert notebook.metadata.kernelspec.name == "python3"
+
+
+def _download(url: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def test_the_book_pdf_has_every_page_of_the_table_of_contents(visit, site, built_book):
+    open_page(visit, site, "mixtures.html", maths=False)
+    link = visit.page.locator(".dropdown-download-buttons a[href$='course-book.pdf']")
+    assert link.count() == 1, "mixtures: the download menu has no link to the book's PDF"
+    pdf = PdfReader(built_book / "html" / "course-book.pdf")
+    titles = [item.title for item in pdf.outline]
+    assert len(titles) == len(TOC_PAGES), titles
+    assert titles[1].startswith("Setting up") and any(t.startswith("1. Mixture models") for t in titles)
+    first_page_of = {title: pdf.get_destination_page_number(item) for title, item in zip(titles, pdf.outline)}
+    assert sorted(first_page_of.values()) == list(first_page_of.values()), "bookmarks out of order"
+    mixtures = next(t for t in titles if t.startswith("1. Mixture models"))
+    start = first_page_of[mixtures]
+    end = min(n for n in first_page_of.values() if n > start)
+    text = " ".join(" ".join(pdf.pages[i].extract_text().split()) for i in range(start, end))
+    assert "Mixture models" in text
+    # Solutions are printed open: the first practice solution's words are in the chapter's pages.
+    solution = visit.page.evaluate("() => document.querySelector('.solution p:not(.admonition-title)')"
+                                   ".textContent.split(/\\s+/).slice(0, 6).join(' ')")
+    assert solution in text, f"the PDF does not show the solution that begins {solution!r}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_each_chapter_can_be_opened_in_a_local_jupyterlab(visit, site, name):
+    page = visit.page
+    open_page(visit, site, f"{name}.html", maths=False)
+    launch = page.locator("a.btn-open-in-local-jupyterlab")
+    assert launch.count() == 1, f"{name}: no 'Open in your JupyterLab' button"
+    target = launch.first.evaluate("a => a.href")
+    assert target.endswith("setting-up.html#open-a-chapter-in-your-own-jupyterlab"), target
+    page.goto(target, wait_until="load")
+    assert "make lab" in page.locator("#open-a-chapter-in-your-own-jupyterlab").inner_text()
+
+
+def test_the_footer_links_the_repository_and_its_issues(visit, site):
+    open_page(visit, site, "intro.html", maths=False)
+    footer = visit.page.locator("footer").all_inner_texts()
+    hrefs = visit.page.eval_on_selector_all("footer a", "as => as.map(a => a.href)")
+    assert any(h.endswith("/issues") for h in hrefs) and any("creativecommons.org" in h for h in hrefs), hrefs
+    assert any("CITATION.cff" in text for text in footer)
+
+
+@pytest.mark.parametrize("name", [*TOC_PAGES, "search", "genindex"])
+def test_no_serious_accessibility_problems(sized, site, name):
+    open_page(sized, site, f"{name}.html")
+    result = Axe().run(sized.page)
+    serious = [f"{v['id']} ({v['impact']}): {v['help']}; e.g. {v['nodes'][0]['target']}"
+               for v in result.response["violations"] if v["impact"] in SERIOUS]
+    assert not serious, f"{name} ({sized.size}):\n  " + "\n  ".join(serious)
+
+
+def test_search_excerpts_show_the_text_around_the_match(visit, site):
+    page = visit.page
+    page.goto(site + "search.html?q=responsibility", wait_until="load")
+    page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li p.context').length > 2")
+    excerpts = page.eval_on_selector_all("#search-results ul.search li p.context", "ps => ps.map(p => p.innerText)")
+    assert sum("responsibilit" in e.lower() for e in excerpts) >= 3, excerpts
+    # Not the theme's button labels (".md", ".pdf") or the printed table of contents.
+    assert not any(re.match(r"\.\.\.\s*(\.md|\.pdf|\.ipynb|Contents)", e) for e in excerpts), excerpts
+
+
+def test_a_bibliography_url_keeps_its_tilde(built_book):
+    assert 'href="https://www.cs.ubc.ca/~murphyk/Bayes/bnintro.html"' in (
+        built_book / "html" / "bibliography.html").read_text()
+
+
+
+@pytest.mark.parametrize("number, name", list(enumerate(CHAPTERS, start=1)))
+def test_figures_and_exercises_are_numbered_within_their_chapter(built_book, number, name):
+    page = (built_book / "html" / f"{name}.html").read_text()
+    numbers = re.findall(r'<span class="caption-number">(?:Fig\. )?(\d+)\.\d+', page)
+    numbers += re.findall(r"Exercise (\d+)\.\d+", page)
+    assert numbers and set(numbers) == {str(number)}, f"{name} is chapter {number}: numbers {sorted(set(numbers))}"
