@@ -19,6 +19,12 @@ from sphinx_external_toc.parsing import parse_toc_yaml
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 TARGET_MB = 3.0
+TYPESET = """async () => {
+  if (!document.querySelector('.math')) return;
+  while (!(window.MathJax && MathJax.startup && MathJax.startup.promise))
+    await new Promise(r => setTimeout(r, 50));
+  await MathJax.startup.promise;
+}"""
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -51,7 +57,9 @@ def main() -> None:
                 except Exception:  # noqa: BLE001 - a redirect or aborted response has no body
                     pass
             page.on("response", record)
-            page.goto(f"{base}{name}.html", wait_until="networkidle")
+            page.goto(f"{base}{name}.html", wait_until="load")
+            page.evaluate(TYPESET)   # MathJax loads its fonts while it typesets
+            page.wait_for_load_state("networkidle")
             by_kind = collections.Counter()
             for url, size in sizes.items():
                 by_kind[kinds[url]] += size
