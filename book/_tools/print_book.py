@@ -3,8 +3,9 @@
 Each page of the table of contents, in order, is opened in headless Chromium (Debian's, driven
 by Playwright; ``CHROMIUM`` names another) from a server on 127.0.0.1, with its maths typeset,
 its images loaded and its solutions and hidden cells opened, and printed with the book's print
-stylesheet; the pages are joined into ``course-book.pdf`` with one bookmark per page. Without a
-Chromium the PDF is skipped with a one-line message (the book itself is complete).
+stylesheet; the pages are joined into ``course-book.pdf`` with one bookmark per page. A PDF newer
+than every page is kept as it is; without a Chromium the PDF is skipped with a one-line message
+(the book itself is complete).
 """
 import functools
 import os
@@ -42,6 +43,13 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 def toc_pages(toc: Path) -> list[str]:
     return list(parse_toc_yaml(toc))
+
+
+def is_up_to_date(target: Path, html: Path, toc: Path) -> bool:
+    """Whether the PDF is newer than every page it prints and the book's styles (a no-op
+    rebuild then stays fast)."""
+    sources = [html / f"{name}.html" for name in toc_pages(toc)] + list((html / "_static").glob("*.css"))
+    return target.is_file() and all(target.stat().st_mtime >= p.stat().st_mtime for p in sources if p.is_file())
 
 
 def print_book(html: Path, toc: Path) -> Path:
@@ -84,6 +92,10 @@ def main(argv: list[str]) -> int:
     if not os.access(CHROMIUM, os.X_OK):
         print(f"print_book: skipped the PDF: no Chromium at {CHROMIUM} (`make browser` installs it, "
               "or set CHROMIUM)", file=sys.stderr)
+        return 0
+    target = html / BOOK_PDF
+    if is_up_to_date(target, html, toc):
+        print(f"The book's PDF is up to date: {target}")
         return 0
     target = print_book(html, toc)
     print(f"The book's PDF is at {target} ({target.stat().st_size / 1e6:.1f} MB)")
