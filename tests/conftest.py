@@ -16,6 +16,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-proxy-server"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Start the book build first and run the other tests that need the built book last: under
+    pytest-xdist one worker builds the book while the others run everything else, instead of
+    every worker waiting for the build at the start."""
+    needs_book = [item for item in items if "built_book" in getattr(item, "fixturenames", ())]
+    if needs_book:
+        first, later = needs_book[0], {id(item) for item in needs_book[1:]}
+        items[:] = [first] + [i for i in items if i is not first and id(i) not in later] + needs_book[1:]
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
