@@ -7,29 +7,17 @@ scripts, styles, fonts, images, the search index) and the three largest files ar
 Prints one line per page and the target (≤ 3 MB per page on a first visit); exits 0.
 """
 import collections
-import functools
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book" / "_tools"))
+from local_site import WAIT_FOR_MATHJAX, served, toc_pages  # noqa: E402 (the book's tools folder)
+
 CHROMIUM = "/usr/bin/chromium"
 TARGET_MB = 3.0
-TYPESET = """async () => {
-  if (!document.querySelector('.math')) return;
-  while (!(window.MathJax && MathJax.startup && MathJax.startup.promise))
-    await new Promise(r => setTimeout(r, 50));
-  await MathJax.startup.promise;
-}"""
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def kind(url: str, resource_type: str) -> str:
@@ -41,12 +29,9 @@ def kind(url: str, resource_type: str) -> str:
 
 def main() -> None:
     html = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "html"
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    with sync_playwright() as pw:
+    with served(html) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for name in parse_toc_yaml(ROOT / "_toc.yml"):
+        for name in toc_pages(ROOT / "_toc.yml"):
             context = browser.new_context()
             page, sizes, kinds = context.new_page(), {}, {}
 
@@ -58,7 +43,7 @@ def main() -> None:
                     pass
             page.on("response", record)
             page.goto(f"{base}{name}.html", wait_until="load")
-            page.evaluate(TYPESET)   # MathJax loads its fonts while it typesets
+            page.evaluate(WAIT_FOR_MATHJAX)   # MathJax loads its fonts while it typesets
             page.wait_for_load_state("networkidle")
             by_kind = collections.Counter()
             for url, size in sizes.items():
@@ -71,8 +56,6 @@ def main() -> None:
             print(f"{name}: {total:.2f} MB (target ≤ {TARGET_MB:.0f} MB){verdict}: {parts}; largest: {largest}")
             context.close()
         browser.close()
-    server.shutdown()
-
 
 if __name__ == "__main__":
     main()

@@ -2,19 +2,19 @@
 and the table of contents. Every request to another host is blocked and recorded."""
 import functools
 import re
-import threading
+import sys
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+sys.path.insert(0, str(ROOT / "book" / "_tools"))
+from local_site import HOST, WAIT_FOR_MATHJAX, served, toc_pages  # noqa: E402 (the book's tools folder)
+
 TIMEOUT_MS = 30_000
 # Resources a page needs to render; none of them may come from another host.
 RENDER_TYPES = {"script", "stylesheet", "font", "image", "media"}
@@ -23,34 +23,17 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def toc_pages() -> list[str]:
-    """Every document named in _toc.yml, root first (paths relative to book/, no suffix)."""
-    return list(parse_toc_yaml(ROOT / "_toc.yml"))
-
-
-TOC_PAGES = toc_pages()
+TOC_PAGES = toc_pages(ROOT / "_toc.yml")
 PAGES = [f"{p}.html" for p in TOC_PAGES] + ["index.html", "search.html", "genindex.html"]
 
 
 # --------------------------------------------------------------------------- fixtures
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site(built_book):
     """Serve _build/html on a free port of 127.0.0.1; yields the base URL (ending in /)."""
-    html = built_book / "html"
-    handler = functools.partial(_QuietHandler, directory=str(html))
-    server = ThreadingHTTPServer((HOST, 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://{HOST}:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served(built_book / "html") as base:
+        yield base
 
 
 class Visit:
@@ -135,17 +118,6 @@ def ids_of(url: str) -> frozenset:
 
 
 # --------------------------------------------------------------------------- in the page
-
-WAIT_FOR_MATHJAX = """async () => {
-  if (!document.querySelector('.math')) return 'no maths';
-  const t0 = Date.now();
-  while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
-    if (Date.now() - t0 > 20000) return 'MathJax never started';
-    await new Promise(r => setTimeout(r, 50));
-  }
-  await MathJax.startup.promise;
-  return 'typeset';
-}"""
 
 MATHS_REPORT = r"""() => {
   const short = el => el.outerHTML.slice(0, 160);

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sphinx_external_toc.parsing import parse_toc_yaml
+from book_support import TOC_PAGES
 
 pytestmark = pytest.mark.book
 
@@ -15,11 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 LOCAL_MATHJAX = "_static/mathjax/tex-chtml.js"
 CODE_CELL = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\s*\{code-cell\}", re.MULTILINE)
-
-
-def toc_pages() -> list[str]:
-    """Every document named in _toc.yml, root first (paths relative to book/, no suffix)."""
-    return list(parse_toc_yaml(ROOT / "_toc.yml"))
 
 
 def source_of(page: str) -> Path | None:
@@ -70,7 +65,7 @@ def scripts_of(html_file: Path) -> _Scripts:
     return parser
 
 
-PAGES = toc_pages()
+PAGES = TOC_PAGES
 NOTEBOOK_PAGES = [p for p in PAGES if has_code_cells(source_of(p))]
 
 

@@ -7,42 +7,25 @@ stylesheet; the pages are joined into ``course-book.pdf`` with one bookmark per 
 than every page is kept as it is; without a Chromium the PDF is skipped with a one-line message
 (the book itself is complete).
 """
-import functools
 import os
 import sys
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
+from local_site import WAIT_FOR_MATHJAX, served, toc_pages
 from pypdf import PdfReader, PdfWriter
-from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK_PDF = "course-book.pdf"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 TIMEOUT_MS = 60_000
 
-PREPARE = """async () => {
+OPEN_AND_LOAD = """async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('img').forEach(img => { img.loading = 'eager'; });
   await Promise.all(Array.from(document.images).map(img => img.complete ? null :
     new Promise(done => { img.onload = img.onerror = done; })));
-  if (document.querySelector('.math')) {
-    while (!(window.MathJax && MathJax.startup && MathJax.startup.promise))
-      await new Promise(r => setTimeout(r, 50));
-    await MathJax.startup.promise;
-  }
 }"""
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def toc_pages(toc: Path) -> list[str]:
-    return list(parse_toc_yaml(toc))
 
 
 def is_up_to_date(target: Path, html: Path, toc: Path) -> bool:
@@ -56,26 +39,22 @@ def print_book(html: Path, toc: Path) -> Path:
     """Print every TOC page of the site in ``html`` and join them; returns the PDF's path."""
     from playwright.sync_api import sync_playwright
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     writer = PdfWriter()
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            for name in toc_pages(toc):
-                page.goto(f"{base}{name}.html", wait_until="load")
-                page.evaluate(PREPARE)
-                first = len(writer.pages)
-                writer.append(PdfReader(BytesIO(page.pdf(format="A4", print_background=True,
-                                                         margin={"top": "15mm", "bottom": "15mm",
-                                                                 "left": "15mm", "right": "15mm"}))))
-                writer.add_outline_item(title=page.title().split(" — ")[0].strip(), page_number=first)
-            browser.close()
-    finally:
-        server.shutdown()
+    with served(html) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        for name in toc_pages(toc):
+            page.goto(f"{base}{name}.html", wait_until="load")
+            page.evaluate(OPEN_AND_LOAD)
+            if page.evaluate(WAIT_FOR_MATHJAX) == "MathJax never started":
+                raise RuntimeError(f"{name}.html: MathJax never started, so its maths would print as TeX")
+            first = len(writer.pages)
+            writer.append(PdfReader(BytesIO(page.pdf(format="A4", print_background=True,
+                                                     margin={"top": "15mm", "bottom": "15mm",
+                                                             "left": "15mm", "right": "15mm"}))))
+            writer.add_outline_item(title=page.title().split(" — ")[0].strip(), page_number=first)
+        browser.close()
     writer.add_metadata({"/Title": "Astro-statistics: models, inference and computing"})
     target = html / BOOK_PDF
     with open(target, "wb") as out:
