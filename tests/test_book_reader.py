@@ -11,6 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 from book_support import DESKTOP, PHONE, ROOT, TOC_PAGES, Visit, open_page, site, visit  # noqa: F401 (fixtures)
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pypdf import PdfReader
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
@@ -201,8 +202,14 @@ def test_the_page_fits_the_screen_logs_no_error_and_passes_axe(sized, site, name
 def test_search_excerpts_show_the_text_around_the_match(visit, site):
     page = visit.page
     page.goto(site + "search.html?q=responsibility", wait_until="load")
-    page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li p.context').length > 2")
-    excerpts = page.eval_on_selector_all("#search-results ul.search li p.context", "ps => ps.map(p => p.innerText)")
+    # Sphinx fills the excerpts one by one as it fetches each page, so the check waits for the
+    # state it asserts (reading the list once the third excerpt appeared raced with the filling).
+    read = "() => [...document.querySelectorAll('#search-results ul.search li p.context')].map(p => p.innerText)"
+    try:
+        page.wait_for_function(f"() => ({read})().filter(t => /responsibilit/i.test(t)).length >= 3", timeout=15000)
+    except PlaywrightTimeout:
+        pass
+    excerpts = page.evaluate(read)
     assert sum("responsibilit" in e.lower() for e in excerpts) >= 3, excerpts
     # Not the theme's button labels (".md", ".pdf") or the printed table of contents.
     assert not any(re.match(r"\.\.\.\s*(\.md|\.pdf|\.ipynb|Contents)", e) for e in excerpts), excerpts
