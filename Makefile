@@ -13,7 +13,7 @@ BUILD_ROOT ?= $(CURDIR)
 TOC ?= $(CURDIR)/_toc.yml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: env hub-proxy book lab test browser bench lock release check clean
+.PHONY: env hub-proxy book lab doctor test browser bench lock release check clean
 
 $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ book: $(ENV_STAMP)
 DIR ?= $(CURDIR)
 lab: $(ENV_STAMP)
 	JUPYTER_CONFIG_DIR=$(CURDIR)/config/student-lab $(BIN)/jupyter lab --ServerApp.root_dir=$(DIR)
+
+# Is this machine ready for the course? One line per check (python -m autograder doctor).
+doctor: $(ENV_STAMP)
+	$(BIN)/python -m autograder doctor
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser:

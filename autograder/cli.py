@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder release | check | validate | grade | feedback | report``,
+"""Command line: ``python -m autograder release | check | validate | doctor | grade | feedback | report``,
 and the grading service's ``serve | tokens | submit``.
 
 Exit codes: 0 success; 1 the work has problems (failed checks, failing questions, grader
@@ -86,6 +86,22 @@ def _validate(args) -> int:
     passed = sum(r.status == "passed" for r in results)
     print(f"{passed} of {len(results)} questions pass their visible checks.")
     return OK if passed == len(results) else PROBLEMS
+
+
+def _doctor(args) -> int:
+    from .doctor import run_checks
+
+    failed = 0
+    for finding in run_checks():
+        if finding.ok:
+            print(f"ok    {shown(finding.what)}", flush=True)
+        else:
+            failed += 1
+            print(f"FAIL  {shown(finding.what)} — to fix: {shown(finding.fix)}", flush=True)
+    print("Ready for the course." if not failed else
+          f"{failed} check{'s' if failed > 1 else ''} failed: fix {'them' if failed > 1 else 'it'} and run "
+          "`python -m autograder doctor` again (or ask before the first session).")
+    return OK if not failed else PROBLEMS
 
 
 def _existing_notebook(text: str) -> Path:
@@ -266,6 +282,9 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. mixtures")
     fetch.add_argument("folder", nargs="?", default=".", metavar="DIR", help="default: the current folder")
     fetch.set_defaults(run=_fetch)
+
+    doctor = commands.add_parser("doctor", help="check that this machine is ready for the course")
+    doctor.set_defaults(run=_doctor)
 
     def course_command(name, help_text, run):
         command = commands.add_parser(name, help=help_text)
