@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder release | check | validate | doctor | grade | feedback | report``,
+"""Command line: ``python -m autograder release | check | validate | doctor | collect | grade | feedback | report``,
 and the grading service's ``serve | tokens | submit``.
 
 Exit codes: 0 success; 1 the work has problems (failed checks, failing questions, grader
@@ -127,6 +127,18 @@ def _fetch(args) -> int:
 def _course_assignment(args):
     from .course import find_assignments
     return find_assignments([args.assignment], root=Path(args.course).resolve())[0]
+
+
+def _collect(args) -> int:
+    from .collect import collect
+
+    assignment = _course_assignment(args)
+    collected, problems = collect(assignment, Path(args.exchange), args.course_id)
+    for problem in problems:
+        print(f"  {shown(problem)}")
+    print(f"{assignment.name}: collected {len(collected)} hand-in{'s' * (len(collected) != 1)} from the exchange "
+          f"into {assignment.root / 'submitted'}/" + (f" ({', '.join(map(shown, collected))})" if collected else ""))
+    return OK
 
 
 def _grade(args) -> int:
@@ -308,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--student", dest="students", nargs="+", metavar="NAME",
                        help="regrade only these students (even if their work is unchanged)")
+    collect = course_command("collect", "copy hand-ins from nbgrader's exchange into submitted/, "
+                                        "dated by a clock students cannot set", _collect)
+    collect.add_argument("--exchange", default="/srv/nbgrader/exchange", metavar="DIR",
+                         help="nbgrader's Exchange.root (default: /srv/nbgrader/exchange)")
+    collect.add_argument("--course-id", required=True, metavar="ID", help="nbgrader's CourseDirectory.course_id")
     course_command("feedback", "write an HTML feedback page per student", _feedback)
     course_command("report", "write scores.csv and a summary (PNG and HTML)", _report)
     from .service.commands import add_commands

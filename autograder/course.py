@@ -15,6 +15,8 @@ SOURCE_DIR = "solutions"
 RELEASE_DIR = "exercises"
 # nbgrader's folders for grading, under the course root
 SUBMITTED_DIR, AUTOGRADED_DIR, FEEDBACK_DIR = "submitted", "autograded", "feedback"
+# Beside a hand-in from nbgrader's exchange: when it arrived, and the key its feedback is filed by.
+TIMESTAMP_FILE, SECRET_FILE = "timestamp.txt", "submission_secret.txt"
 REPORTS_DIR = "reports"
 GRADEBOOK = "gradebook.db"
 

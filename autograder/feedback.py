@@ -10,7 +10,7 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .course import FEEDBACK_DIR, Assignment
+from .course import FEEDBACK_DIR, SECRET_FILE, SUBMITTED_DIR, TIMESTAMP_FILE, Assignment
 from .files import write_whole
 from .notebook import TEST, cell_role, grade_id
 from .store import GRADED, GRADER_ERROR, MISSING, UNGRADABLE, final_score
@@ -89,6 +89,14 @@ def render(result: dict, titles: dict[str, str], seconds_late: float) -> str:
     return PAGE.format(title=e(f"{assignment}: {student}"), body="\n".join(parts))
 
 
+def _copy_exchange_files(submitted: Path, feedback: Path) -> None:
+    """What ``nbgrader release_feedback`` needs beside the page, from a hand-in that came
+    through the exchange (``autograder collect`` wrote both, the secret checked)."""
+    for name in (TIMESTAMP_FILE, SECRET_FILE):
+        if (submitted / name).is_file() and not (submitted / name).is_symlink():
+            write_whole(feedback / name, (submitted / name).read_bytes())
+
+
 def write_feedback(assignment: Assignment, source_nb, results: list[dict], lateness) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/<assignment>.html`` for every result."""
     titles = question_titles(source_nb)
@@ -99,4 +107,5 @@ def write_feedback(assignment: Assignment, source_nb, results: list[dict], laten
         page = folder / f"{assignment.name}.html"
         write_whole(page, render(result, titles, lateness(result["student"])).encode("utf-8"))
         written.append(page)
+        _copy_exchange_files(assignment.student_dir(SUBMITTED_DIR, result["student"]), folder)
     return written
