@@ -13,7 +13,7 @@ BUILD_ROOT ?= $(CURDIR)
 TOC ?= $(CURDIR)/_toc.yml
 JB_FLAGS := -W -n --keep-going
 
-.PHONY: env hub-proxy book lab doctor test browser bench lock release check clean
+.PHONY: env hub-proxy book live lab doctor test browser bench lock release check clean
 
 $(ENV_STAMP): requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ book: $(ENV_STAMP)
 	$(BIN)/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(TOC) --path-output $(BUILD_ROOT) $(JB_FLAGS)
 	$(BIN)/python book/_tools/print_book.py $(BUILD_ROOT)/_build/html $(TOC)
 	@echo "The book is at file://$(abspath $(BUILD_ROOT))/_build/html/index.html"
+
+# The live-coding notebooks (live-coding/), regenerated from the chapters after editing one.
+live: $(ENV_STAMP)
+	$(BIN)/python book/_tools/live_notebooks.py
 
 # The students' JupyterLab: no instructor tools, one validate (see config/student-lab/README.md);
 # `make lab DIR=~/work` opens the folder an exercise was fetched into.
