@@ -107,3 +107,10 @@ def test_emcee_tutorial_numbers(glued, label, seconds, printed_speedup, workers)
     assert e == pytest.approx(karp_flatt(21.5 / seconds, workers))
     assert amdahl(e, workers) == pytest.approx(speedup), "Karp-Flatt's e is the s that makes Amdahl's law fit"
     assert round(e, 3) == {"pool": 0.070, "mpi": 0.121}[label]
+
+
+def test_the_halo_exchange_equals_serial_on_every_rank_count_and_spreads_like_a_random_walk(glued):
+    """The chapter's 1-4 rank runs are bit-for-bit the serial grid; the variance is 2 nu n."""
+    assert glued["halo_all_equal"] is True
+    assert glued["halo_variance"] == pytest.approx(2 * 0.25 * 400, rel=1e-9)
+    assert glued["halo_messages_4"] == 2 * 3 * 400

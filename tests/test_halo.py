@@ -1,0 +1,31 @@
+"""The parallel chapter's halo exchange (astrostats/halo.py) under a real mpiexec."""
+import numpy as np
+import pytest
+
+from astrostats.halo import diffuse_mpi, diffuse_serial
+from astrostats.parallel import run_with_mpiexec
+
+
+def test_a_pulse_spreads_with_the_variance_of_a_random_walk():
+    """Closed form: the stencil (nu, 1 - 2 nu, nu) adds 2 nu to the variance at every step."""
+    u = np.zeros(301)
+    u[150] = 1.0
+    grid = diffuse_serial(u, 300, nu=0.2)
+    x = np.arange(grid.size)
+    mean = np.sum(grid * x) / grid.sum()
+    assert grid.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.sum(grid * (x - mean) ** 2) / grid.sum() == pytest.approx(2 * 0.2 * 300, rel=1e-9)
+
+
+def test_absorbing_ends_lose_mass_once_the_pulse_reaches_them():
+    grid = diffuse_serial(np.ones(10), 200)
+    assert 0 < grid.sum() < 1 and grid[0] < grid[5]
+
+
+@pytest.mark.parametrize("n_ranks", [1, 2, 3, 4])
+def test_the_halo_exchange_equals_the_serial_run_bit_for_bit(n_ranks):
+    rng = np.random.default_rng(n_ranks)
+    u0 = rng.uniform(0, 1, 103)           # not divisible by 2, 3 or 4: unequal slabs
+    grid, messages = run_with_mpiexec(diffuse_mpi, u0, 50, 0.25, n_ranks=n_ranks)
+    assert np.array_equal(grid, diffuse_serial(u0, 50))
+    assert messages == 2 * (n_ranks - 1) * 50      # two per neighbouring pair per step
