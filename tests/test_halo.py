@@ -29,3 +29,12 @@ def test_the_halo_exchange_equals_the_serial_run_bit_for_bit(n_ranks):
     grid, messages = run_with_mpiexec(diffuse_mpi, u0, 50, 0.25, n_ranks=n_ranks)
     assert np.array_equal(grid, diffuse_serial(u0, 50))
     assert messages == 2 * (n_ranks - 1) * 50      # two per neighbouring pair per step
+
+
+@pytest.mark.parametrize("library", ["mpipool", "schwimmbad"])
+def test_the_mpi_pool_libraries_return_the_serial_map_in_order(library, tmp_path):
+    from astrostats.parallel import run_mpi_module
+    from astrostats.parallel_mpi_pools import DISPERSIONS, log_likelihood
+
+    run_mpi_module("astrostats.parallel_mpi_pools", library, tmp_path / "out.npy", n_ranks=3, cwd=tmp_path)
+    assert np.array_equal(np.load(tmp_path / "out.npy"), [log_likelihood(d) for d in DISPERSIONS])

@@ -114,3 +114,7 @@ def test_the_halo_exchange_equals_serial_on_every_rank_count_and_spreads_like_a_
     assert glued["halo_all_equal"] is True
     assert glued["halo_variance"] == pytest.approx(2 * 0.25 * 400, rel=1e-9)
     assert glued["halo_messages_4"] == 2 * 3 * 400
+
+
+def test_mpipool_and_schwimmbad_maps_equal_the_serial_map(glued):
+    assert glued["mpi_pools_equal"] is True
