@@ -38,3 +38,11 @@ def test_the_mpi_pool_libraries_return_the_serial_map_in_order(library, tmp_path
 
     run_mpi_module("astrostats.parallel_mpi_pools", library, tmp_path / "out.npy", n_ranks=3, cwd=tmp_path)
     assert np.array_equal(np.load(tmp_path / "out.npy"), [log_likelihood(d) for d in DISPERSIONS])
+
+
+def test_an_array_task_depends_on_its_id_only():
+    from astrostats.parallel_array_task import N_TASKS, task_result
+
+    first = [task_result(i) for i in range(N_TASKS)]
+    assert all(np.array_equal(task_result(i), first[i]) for i in reversed(range(N_TASKS)))
+    assert not np.array_equal(first[0], first[1])          # independent streams, not copies
