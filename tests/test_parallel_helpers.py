@@ -1,4 +1,5 @@
-"""The parallel chapter's halo exchange (astrostats/halo.py) under a real mpiexec."""
+"""The parallel chapter's helpers in astrostats: the halo exchange and the MPI pools under a real
+mpiexec, and the job-array task."""
 import numpy as np
 import pytest
 
