@@ -10,7 +10,11 @@ build the book once (the ``built_book`` fixture) and compare them with:
 - Betoule et al. (2014), A&A 568, A22: flat LambdaCDM from the JLA supernovae alone,
   Omega_m = 0.295 +/- 0.034, which their Appendix E binned distances reproduce;
 - closed forms (the hypergeometric luminosity distance) and the exact grid posterior, against
-  which the MCMC runs and the simulated supernova population are checked.
+  which the MCMC runs (emcee, and NUTS in NumPyro within ArviZ's Monte Carlo standard errors)
+  and the simulated supernova population are checked;
+- BDA3 chapter 6 (posterior predictive checks) and the truncated likelihood of selection
+  effects (Mandel, Farr & Gair 2019): a flux-limited sample biases the population mean unless
+  the selection is modelled.
 """
 import pytest
 
@@ -132,3 +136,64 @@ def test_naive_scatter_overestimates_the_intrinsic_scatter(glued):
 
 def test_shrinkage_improves_the_individual_estimates(glued):
     assert glued["sim_rms_shrunk"] < 0.8 * glued["sim_rms_raw"]
+
+
+# --- The tail of p(tau | y): the grid must reach far enough -----------------------------------
+
+def test_prob_tau_above_25_is_the_exact_tail(glued):
+    """Pr(tau > 25 | y) integrated to infinity is 0.0115; a grid cut at tau = 40 gives 0.010."""
+    import numpy as np
+    from scipy import integrate
+
+    from astrostats.data import load_eight_schools
+    from astrostats.sampling import log_p_tau
+
+    schools = load_eight_schools()
+    y, sigma = np.round(schools["est"].astype(float)), np.round(schools["se"].astype(float))
+    density = lambda t: np.exp(log_p_tau(np.array([t]), y, sigma)[0] - log_p_tau(np.array([0.0]), y, sigma)[0])
+    tail = integrate.quad(density, 25.0, np.inf)[0] / integrate.quad(density, 0.0, np.inf, limit=200)[0]
+    assert glued["tau_prob_above_25"] == pytest.approx(tail, abs=2e-5)
+    assert round(glued["tau_prob_above_25"], 4) == 0.0115
+    assert round(glued["tau_prob_above_25_cut40"], 3) == 0.010
+
+
+# --- NUTS in NumPyro against the exact posterior ----------------------------------------------
+
+@pytest.mark.parametrize("name", ["tau", "mu", "theta_a"])
+def test_non_centred_nuts_matches_the_exact_posterior_mean(glued, name):
+    """Within four Monte Carlo standard errors (ArviZ's ESS-based MCSE) of the grid integral."""
+    mcse = glued[f"nuts_nc_{name}_mcse"]
+    assert 0 < mcse < 0.5
+    assert abs(glued[f"nuts_nc_{name}_mean"] - glued[f"grid_{name}_mean"]) < 4 * mcse
+
+
+def test_centred_nuts_diverges_and_misses_the_neck(glued):
+    assert glued["nuts_centred_divergent"] > 10 * max(glued["nuts_noncentred_divergent"], 1)
+    assert glued["nuts_centred_ess_tau"] < glued["nuts_noncentred_ess_tau"]
+    assert glued["nuts_centred_prob_tau_below_half"] < glued["exact_prob_tau_below_half"]
+
+
+# --- Posterior predictive checks (BDA3 chapter 6) ---------------------------------------------
+
+def test_posterior_predictive_checks_pass(glued):
+    """The eight schools (same and new schools) and the simulated population pass the checks
+    of max, min and sd: no p-value in the outer 5 per cent."""
+    names = [f"ppc_{kind}_{stat}" for kind in ("same", "new") for stat in ("max", "min", "sd")]
+    names += [f"ppc_sn_{stat}" for stat in ("max", "min", "sd")]
+    for name in names:
+        assert 0.05 < glued[name] < 0.95, name
+    assert glued["ppc_obs_max"] == 28.0 and glued["ppc_obs_min"] == -3.0
+
+
+# --- Malmquist bias and its correction --------------------------------------------------------
+
+def test_flux_limit_biases_the_naive_and_the_hierarchical_estimates(glued):
+    truth = glued["sim_m0_true"]
+    assert glued["malm_n_detected"] < 0.8 * glued["malm_n_parent"]
+    assert truth - glued["malm_naive"] > 3 * glued["malm_naive_se"]
+    assert truth - glued["malm_ignored_m0"] > 3 * glued["malm_ignored_sd"]
+
+
+def test_truncated_likelihood_recovers_the_population_mean(glued):
+    assert abs(glued["malm_modelled_m0"] - glued["sim_m0_true"]) < 2 * glued["malm_modelled_sd"]
+    assert abs(glued["malm_modelled_sint"] - glued["sim_sint_true"]) < 0.03

@@ -196,9 +196,28 @@ def omega_m_posterior(z, mu, cov, grid):
     var = integrate.trapezoid((grid - mean) ** 2 * post, grid) / integrate.trapezoid(post, grid)
     return float(mean), float(np.sqrt(var))
 ''',
+    # the half-chains written out, the variances summed by hand, the choice by sorting
+    "q8-answer": '''
+def non_centred_theta(mu, log_tau, eta):
+    return np.reshape(mu, (-1, 1)) + np.exp(np.reshape(log_tau, (-1, 1))) * np.asarray(eta, float)
+
+def split_rhat(chains):
+    chains = np.asarray(chains, float)
+    m, n_all = chains.shape
+    n = n_all // 2
+    halves = np.vstack([chains[:, :n], chains[:, n_all - n:]])
+    means = halves.mean(axis=1)
+    w = np.sum((halves - means[:, None]) ** 2) / (2 * m * (n - 1))
+    b = n * np.sum((means - means.mean()) ** 2) / (2 * m - 1)
+    return float(np.sqrt(((n - 1) * w / n + b / n) / w))
+
+def choose_parameterisation(runs):
+    ranked = sorted((split_rhat(c), name) for name, c in runs.items())
+    return ranked[0][1] if ranked[0][0] < 1.01 else None
+''',
 }
 
-FULL_MARKS = [("q1", 1.0), ("q2", 1.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), ("q6", 2.0), ("q7", 1.0)]
+FULL_MARKS = [("q1", 1.0), ("q2", 1.0), ("q3", 2.0), ("q4", 2.0), ("q5", 1.0), ("q6", 2.0), ("q7", 1.0), ("q8", 2.0)]
 
 
 @pytest.mark.parametrize("method", DISTANCE_MODULI)
@@ -217,3 +236,20 @@ def test_ode_distance_modulus_is_a_real_test_of_the_tolerance(ref):
     ours, theirs = ref["distance_modulus"](ref["z_jla"], 0.3), namespace["distance_modulus"](ref["z_jla"], 0.3)
     assert not np.allclose(theirs, ours, rtol=1e-7, atol=1e-10)
     assert 2e-8 < np.max(np.abs(theirs - ours)) < 1e-6
+
+
+def test_split_rhat_is_arviz_split_rhat(ref):
+    """The classic split-R-hat (no rank normalisation) of ArviZ, on mixing and on stuck chains."""
+    import arviz as az
+
+    rng = np.random.default_rng(3)
+    for chains in (rng.normal(size=(4, 500)), rng.normal(size=(4, 501)) + np.array([0, 0, 0, 1.0])[:, None]):
+        assert ref["split_rhat"](chains) == pytest.approx(float(az.rhat(chains, method="split")), rel=1e-10)
+
+
+def test_non_centred_theta_has_the_population_distribution(ref):
+    """eta ~ N(0, 1) gives theta ~ N(mu, tau^2) for each draw's mu and tau."""
+    rng = np.random.default_rng(4)
+    n = 200_000
+    theta = ref["non_centred_theta"](np.full(n, 3.0), np.full(n, np.log(2.0)), rng.normal(size=(n, 1)))
+    assert theta.mean() == pytest.approx(3.0, abs=0.02) and theta.std() == pytest.approx(2.0, abs=0.02)
