@@ -125,3 +125,9 @@ def test_a_job_array_and_a_resumed_checkpoint_reproduce_the_single_run(glued):
     continues a killed chain into exactly the uninterrupted chain."""
     assert glued["array_equal_loop"] is True
     assert glued["checkpoint_equal"] is True
+
+
+def test_profiling_section_versions_agree_and_compiling_beats_vectorising(glued):
+    """Timings are not asserted (they depend on the machine); the equality is."""
+    assert glued["speed_versions_agree"] is True
+    assert glued["speed_numpy_vs_python"] > 0 and glued["speed_numba_vs_numpy"] > 0

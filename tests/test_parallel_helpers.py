@@ -47,3 +47,14 @@ def test_an_array_task_depends_on_its_id_only():
     first = [task_result(i) for i in range(N_TASKS)]
     assert all(np.array_equal(task_result(i), first[i]) for i in reversed(range(N_TASKS)))
     assert not np.array_equal(first[0], first[1])          # independent streams, not copies
+
+
+def test_the_python_numpy_and_numba_likelihoods_agree_with_the_closed_form():
+    """All three by the same quadrature; for a Gaussian population it matches the closed form."""
+    from astrostats.parallel import simulate_velocities, star_log_likelihoods_exact
+    from astrostats.parallel_speed import log_likelihood_numba, log_likelihood_numpy, log_likelihood_python
+
+    v, e = simulate_velocities(500, 52.0, 9.0, seed=3)
+    values = [f(v, e, 51.0, 8.5) for f in (log_likelihood_python, log_likelihood_numpy, log_likelihood_numba)]
+    assert values[0] == pytest.approx(values[1], rel=1e-12) and values[2] == pytest.approx(values[1], rel=1e-12)
+    assert values[1] == pytest.approx(star_log_likelihoods_exact(v, e, 51.0, 8.5).sum(), rel=1e-6)
