@@ -127,7 +127,6 @@ def test_a_job_array_and_a_resumed_checkpoint_reproduce_the_single_run(glued):
     assert glued["checkpoint_equal"] is True
 
 
-def test_profiling_section_versions_agree_and_compiling_beats_vectorising(glued):
+def test_the_profiling_sections_three_likelihoods_agree(glued):
     """Timings are not asserted (they depend on the machine); the equality is."""
     assert glued["speed_versions_agree"] is True
-    assert glued["speed_numpy_vs_python"] > 0 and glued["speed_numba_vs_numpy"] > 0
