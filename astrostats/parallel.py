@@ -109,6 +109,15 @@ def chunk_log_likelihood(velocities, errors, thetas, block=8192):
     return totals
 
 
+def timed_task(task):
+    """Run one task of (index, CPU seconds) and report (index, worker pid, start, end), with
+    times from the system-wide monotonic clock, so that workers' times can be compared."""
+    index, cost = task
+    start = time.monotonic()
+    burn_cpu(cost)
+    return index, os.getpid(), start, time.monotonic()
+
+
 # A worker's own copy of the catalogue, set once by `keep_catalogue` (a pool initializer).
 _catalogue = {}
 

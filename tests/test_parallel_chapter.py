@@ -130,3 +130,8 @@ def test_a_job_array_and_a_resumed_checkpoint_reproduce_the_single_run(glued):
 def test_the_profiling_sections_three_likelihoods_agree(glued):
     """Timings are not asserted (they depend on the machine); the equality is."""
     assert glued["speed_versions_agree"] is True
+
+
+def test_the_worker_timeline_ran_every_task_once_in_each_schedule(glued):
+    assert glued["balance_tasks_run"] == 24
+    assert glued["balance_ideal_seconds"] == pytest.approx((3 * 0.24 + 9 * 0.04) / 2)
