@@ -10,8 +10,12 @@ from the built book (the ``built_book`` fixture) and compare them with:
 - Murphy (1998), "A Brief Introduction to Graphical Models and Bayesian Networks" (the
   sprinkler network, also AIMA Fig. 14.12): P(S = 1 | W = 1) = 0.4298,
   P(R = 1 | W = 1) = 0.7079 and, explaining away, P(S = 1 | W = 1, R = 1) = 0.1945;
-- pgmpy (variable elimination, d-separation) as an independent implementation;
-- closed forms for the standard-candle model (exponentially modified Gaussian).
+- Lauritzen & Spiegelhalter (1988), J. R. Stat. Soc. B 50, 157 (the Asia network):
+  P(lung) = 0.055, and the independences its deterministic node `either` adds to the graph's;
+- pgmpy (variable elimination, d-separation, Markov blankets, moralisation) as an independent
+  implementation;
+- closed forms for the standard-candle model (exponentially modified Gaussian), checked by
+  numerical integration, and a seeded posterior for (mu, Abar) that covers the truth.
 """
 import pytest
 
@@ -115,3 +119,81 @@ def test_distance_modulus_recovered_and_dust_matters(glued):
     assert 0 < err < 0.05
     assert abs(mu_hat - mu_true) < 3 * err
     assert glued["astro_mu_naive"] - mu_true == pytest.approx(0.3, abs=0.05)
+
+
+# --- Russell & Norvig (2010): the days with neither burglary nor earthquake ---------------------
+
+def test_quiet_days_are_997_per_1000(glued):
+    """0.999 x 0.998 = 0.997002: a false alarm is possible on 997 days out of 1000 (not 998)."""
+    assert glued["burglary_p_quiet_day"] == pytest.approx(0.999 * 0.998, rel=1e-12)
+    assert round(glued["burglary_quiet_days_per_1000"]) == 997
+    assert glued["burglary_p_not_b_given_jm"] == pytest.approx(0.716, abs=5e-4)
+
+
+# --- Lauritzen & Spiegelhalter (1988): the Asia network ---------------------------------------
+
+def test_asia_p_lung(glued):
+    """Lauritzen & Spiegelhalter (1988), J. R. Stat. Soc. B 50, 157: P(lung) = 0.5 x 0.1 +
+    0.5 x 0.01 = 0.055, by pgmpy's variable elimination and by our enumeration; P(tub) =
+    0.01 x 0.05 + 0.99 x 0.01 = 0.0104."""
+    assert glued["asia_p_lung_pgmpy"] == pytest.approx(0.055, abs=1e-12)
+    assert glued["asia_p_lung_enumeration"] == pytest.approx(0.055, abs=1e-12)
+    assert glued["asia_p_tub"] == pytest.approx(0.0104, abs=1e-12)
+
+
+def test_markov_blanket_agrees_with_pgmpy_and_gives_the_full_conditional(glued):
+    """Our markov_blanket equals pgmpy's get_markov_blanket on every node of 200 random DAGs,
+    and the local (blanket-only) conditional equals the full conditional everywhere in Asia."""
+    assert glued["blanket_n_checked"] >= 1000
+    assert glued["blanket_disagreements"] == 0
+    assert glued["blanket_max_conditional_difference"] < 1e-12
+
+
+def test_moral_graph_agrees_with_pgmpy(glued):
+    """Asia's moral graph is pgmpy's to_markov_model (two married pairs: tub-lung, either-bronc);
+    on random DAGs it equals DAG.moralize and every node's neighbours are its Markov blanket."""
+    assert glued["moral_asia_matches_pgmpy"] == 1
+    assert glued["moral_asia_n_married"] == 2
+    assert glued["moral_n_checked"] >= 200
+    assert glued["moral_disagreements"] == 0
+    assert glued["moral_neighbour_disagreements"] == 0
+
+
+def test_asia_is_not_faithful_to_its_graph(glued):
+    """All 28 pairs x 64 conditioning sets are tested on pgmpy's joint: every d-separation is an
+    independence, and some d-connected statements are exact independences too, all of them given
+    tub and lung (which fix the deterministic either). xray and dysp are dependent a priori but
+    independent given tub and lung, though d-connected through the fork at either."""
+    assert glued["asia_n_statements"] == 28 * 64
+    assert glued["asia_n_separated"] + glued["asia_n_connected"] == 28 * 64
+    assert glued["asia_max_gap_separated"] < 1e-12
+    assert glued["asia_n_unfaithful"] > 0
+    assert glued["asia_unfaithful_all_fix_either"] == 1
+    assert glued["asia_dsep_xray_dysp_tub_lung"] == 0 and glued["asia_dsep_either_xray_tub_lung"] == 0
+    assert glued["asia_gap_xray_dysp"] > 1e-3
+    assert glued["asia_gap_xray_dysp_tub_lung"] < 1e-15
+    assert glued["asia_gap_either_xray_tub_lung"] < 1e-15
+
+
+# --- the standard candles with the dust unknown -------------------------------------------------
+
+def test_dust_likelihood_matches_double_integral(glued):
+    """The closed form p(m_i | mu, Abar) equals a direct numerical integral over M_i and A_i."""
+    assert glued["astro2_integration_max_rel_error"] < 1e-6
+
+
+def test_dust_posterior_covers_the_truth(glued):
+    """Seeded simulation with mu = 15, Abar = 0.3: the truth lies inside the 95% highest-density
+    region of the joint grid posterior, each marginal mean is within 3 posterior standard
+    deviations of it, the grid holds the posterior, mu and Abar are anticorrelated (both shift the
+    mean magnitude), and not knowing the dust widens the distance uncertainty."""
+    assert glued["astro_mu_true"] == 15.0 and glued["astro_a_true"] == 0.3
+    assert glued["astro2_truth_mass"] < 0.95
+    assert abs(glued["astro2_mean_mu"] - 15.0) < 3 * glued["astro2_sd_mu"]
+    assert abs(glued["astro2_mean_a"] - 0.3) < 3 * glued["astro2_sd_a"]
+    assert glued["astro2_lo_mu"] < glued["astro2_mean_mu"] < glued["astro2_hi_mu"]
+    assert glued["astro2_lo_a"] < glued["astro2_mean_a"] < glued["astro2_hi_a"]
+    assert 0 < glued["astro2_sd_mu"] < 0.05 and 0 < glued["astro2_sd_a"] < 0.05
+    assert glued["astro2_edge_mass"] < 1e-6
+    assert -0.9 < glued["astro2_correlation"] < -0.2
+    assert glued["astro2_sd_ratio"] > 1

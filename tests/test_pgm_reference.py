@@ -188,6 +188,36 @@ def test_d_separation_agrees_with_pgmpy_and_networkx(ref):
     assert 300 < n_separated < 1200
 
 
+
+# --- Q8: the Markov blanket -------------------------------------------------------------------
+
+def test_markov_blanket_agrees_with_pgmpy(ref):
+    """The reference blanket equals pgmpy's get_markov_blanket on every node of random DAGs,
+    including DAGs whose dict does not list parents first."""
+    rng = np.random.default_rng(9)
+    for _ in range(100):
+        parents = random_dag(rng, int(rng.integers(2, 10)), float(rng.uniform(0.1, 0.7)))
+        parents = dict(sorted(parents.items()))
+        dag = DAG([(q, n) for n, pa in parents.items() for q in pa])
+        dag.add_nodes_from(parents)
+        for node in parents:
+            assert ref["markov_blanket"](parents, node) == set(dag.get_markov_blanket(node)), (parents, node)
+
+
+def test_markov_blanket_makes_the_node_independent_of_the_rest(ref):
+    """By enumeration on random networks: P(node | its blanket) = P(node | every other node)."""
+    rng = np.random.default_rng(10)
+    for _ in range(5):
+        parents, p_true = random_network(rng, n_nodes=6, edge_probability=0.5)
+        names = list(parents)
+        for node in names:
+            blanket = ref["markov_blanket"](parents, node)
+            others = [n for n in names if n != node]
+            values = dict(zip(others, (bool(v) for v in rng.random(len(others)) < 0.5)))
+            given_all = ref["enumerate_posterior"](parents, p_true, node, values)
+            given_blanket = ref["enumerate_posterior"](parents, p_true, node, {n: values[n] for n in blanket})
+            assert given_blanket == pytest.approx(given_all, rel=1e-10)
+
 # --- Q7: the standard-candle log-density ------------------------------------------------------
 
 def test_log_joint_integrates_to_the_exponnorm_marginal(ref):
@@ -253,6 +283,15 @@ def d_separated(parents, x, y, observed):
             else:
                 queue += [(c, "from_parent") for c in children[n]]
     return True
+''',
+    # the neighbours of the node in the moral graph
+    "q8-answer": '''
+def markov_blanket(parents, node):
+    links = set()
+    for child, pa in parents.items():
+        family = [child, *pa]
+        links |= {(a, b) for a in family for b in family if a != b}
+    return {b for a, b in links if a == node}
 ''',
     # Kahn's algorithm with a heap of ready nodes
     "q3-answer": '''
