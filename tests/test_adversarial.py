@@ -20,7 +20,7 @@ from autograder.grade import grade_notebook
 from autograder.runner import Limits
 from autograder.sandbox import find_sandbox
 
-FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
+FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1, "q7": 1}
 WRONG_Q2 = "def responsibilities(log_joint):\n    return np.full(np.shape(log_joint), 0.5)\n"
 
 
@@ -77,7 +77,7 @@ def test_ipython_hooks_cannot_rewrite_the_test_cells(source, oracle, with_answer
 
 def test_a_segfault_keeps_the_points_already_earned(source, oracle, with_answer):
     results = grade_notebook(source, with_answer(source, "q4-answer", "import ctypes\nctypes.string_at(0)"), oracle)
-    assert {r.id: r.points for r in results} == {**FULL, "q4": 0, "q5": 0, "q6": 0}
+    assert {r.id: r.points for r in results} == {**FULL, "q4": 0, "q5": 0, "q6": 0, "q7": 0}
     assert "SIGSEGV" in results[3].message
 
 
@@ -95,7 +95,7 @@ def test_a_fork_bomb_is_contained_and_leaves_nothing_behind(source, oracle, with
         "while True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n")
     started = time.monotonic()
     results = scores(source, oracle, with_answer(source, "q5-answer", bomb), Limits(wall_seconds=8))
-    assert results == {**FULL, "q5": 0, "q6": 0}
+    assert results == {**FULL, "q5": 0, "q6": 0, "q7": 0}
     assert time.monotonic() - started < 30
     assert processes_with(token) == []
 
@@ -166,7 +166,7 @@ def test_hidden_tests_gradebook_and_classmates_are_invisible(course, source, wit
     course.grade()   # gradebook.db exists now and bob's result is in it
     summary = course.grade(force=True)
     results = {r["student"]: r for r in summary.results}
-    assert results["mallory"]["score"] == 10   # nothing was visible, so nothing shifted the answer
+    assert results["mallory"]["score"] == 11   # nothing was visible, so nothing shifted the answer
     assert read_notebook(course.assignment.source) == source
 
 
@@ -183,7 +183,7 @@ def test_the_gradebook_cannot_be_rewritten_from_the_notebook(course, source, wit
     course.grade()
     with course.gradebook() as gb:
         scores_now = {s.student.id: s.score for s in gb.find_assignment("mixtures").submissions}
-    assert scores_now == {"bob": 10, "mallory": 8}
+    assert scores_now == {"bob": 11, "mallory": 9}
 
 
 def test_a_numpy_module_handed_in_beside_the_notebook_is_ignored(course, source, with_answer):

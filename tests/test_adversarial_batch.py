@@ -108,7 +108,7 @@ def test_killing_the_grader_kills_its_workers_and_sandboxes_and_a_rerun_does_not
     assert rerun.returncode == 0, rerun.stderr
     assert "another grader is running" not in rerun.stderr
     assert rerun.stdout.splitlines()[0] == "mixtures: 2 students — 2 graded (2 graded now, 0 unchanged)"
-    assert scores_in(course.root) == {"alice": 10, "bob": 10}
+    assert scores_in(course.root) == {"alice": 11, "bob": 11}
 
 
 # ---------------------------------------------------------------- a scheduler that never answers
@@ -189,8 +189,8 @@ def test_a_gradebook_locked_for_a_few_seconds_is_waited_for(course, source):
         assert holder.wait(timeout=30) == 0                  # it held the lock, then committed
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "mixtures: 1 students — 1 graded (1 graded now, 0 unchanged)"
-    assert scores_in(course.root) == {"alice": 10}
-    assert result_of(course.root, "alice")["score"] == 10
+    assert scores_in(course.root) == {"alice": 11}
+    assert result_of(course.root, "alice")["score"] == 11
 
 
 def test_a_gradebook_locked_for_too_long_stops_with_one_line_and_keeps_what_was_recorded(
@@ -212,10 +212,10 @@ def test_a_gradebook_locked_for_too_long_stops_with_one_line_and_keeps_what_was_
     assert seconds < 30                                       # SQLite's 5 s wait, plus the bound
     assert (course.root / "autograded/alice/mixtures/autograder-result.json").read_bytes() == alice
     assert result_of(course.root, "bob") is None
-    assert scores_in(course.root) == {"alice": 10}
+    assert scores_in(course.root) == {"alice": 11}
     monkeypatch.undo()
     assert cli.main(["grade", "mixtures", "--course", str(course.root)]) == cli.OK   # the rest
-    assert scores_in(course.root) == {"alice": 10, "bob": 10}
+    assert scores_in(course.root) == {"alice": 11, "bob": 11}
 
 
 # ---------------------------------------------------------------- a read-only gradebook, a full disk
@@ -235,13 +235,13 @@ def test_a_read_only_gradebook_stops_with_one_line_and_keeps_what_was_recorded(c
                             capture_output=True, text=True, timeout=300, cwd=course.root)
     assert the_error_line(result) == (f"autograder: error: the gradebook {gradebook} is read-only: make it "
                                       f"and its folder writable, {KEPT}")
-    assert result_of(course.root, "alice")["score"] == 10 and result_of(course.root, "bob") is None
-    assert scores_in(course.root) == {"alice": 10}
+    assert result_of(course.root, "alice")["score"] == 11 and result_of(course.root, "bob") is None
+    assert scores_in(course.root) == {"alice": 11}
     assert partial_files(course.root) == []
     rerun = course.cli("grade", "mixtures")
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.splitlines()[0] == "mixtures: 2 students — 2 graded (1 graded now, 1 unchanged)"
-    assert scores_in(course.root) == {"alice": 10, "bob": 10}
+    assert scores_in(course.root) == {"alice": 11, "bob": 11}
 
 
 FULL_DISK = """
@@ -283,13 +283,13 @@ def test_a_full_disk_stops_with_one_line_and_a_rerun_after_freeing_space_finishe
     after = out / "after-fault"
     assert result_of(after, "alice") == result_of(course.root, "alice")
     assert result_of(after, "bob") is None
-    assert scores_in(after) == {"alice": 10}
+    assert scores_in(after) == {"alice": 11}
     assert partial_files(after) == [] and not (after / "reports/mixtures/scores.csv").exists()
     code, stdout, stderr = step("grade-again")
     assert (code, stdout.splitlines()[0], stderr) == (
-        0, "mixtures: 2 students — 2 graded (1 graded now, 1 unchanged)", "autograder: graded 1/1: bob (10/10)\n")
-    assert result_of(out / "final", "bob")["score"] == 10
-    assert scores_in(out / "final") == {"alice": 10, "bob": 10}
+        0, "mixtures: 2 students — 2 graded (1 graded now, 1 unchanged)", "autograder: graded 1/1: bob (11/11)\n")
+    assert result_of(out / "final", "bob")["score"] == 11
+    assert scores_in(out / "final") == {"alice": 11, "bob": 11}
 
 
 # ---------------------------------------------------------------- bad options
@@ -342,7 +342,7 @@ def test_student_names_and_reasons_are_printed_escaped(hostile_class):
                         "a student id, so it was skipped")
     assert lines[1] == "mixtures: 4 students — 1 graded, 3 ungradable (1 graded now, 0 unchanged)"
     assert [line.split()[0] for line in lines[2:7]] == ["student", FORMULA, "alice", "carol", shown]
-    assert lines[6].split() == [shown, "ungradable", *["–"] * 7]
+    assert lines[6].split() == [shown, "ungradable", *["–"] * 8]
     assert lines[7:] == ["reasons:", f"  {FORMULA}: the notebook file is empty", "  carol: the notebook file is empty",
                          f"  {shown}: no notebook named mixtures.ipynb was handed in "
                          "(notebooks found: a\\x1b[2J.ipynb, b.ipynb)"]
@@ -354,7 +354,7 @@ def test_no_csv_cell_starts_like_a_formula(hostile_class, tmp_path):
     assert runs["report"].returncode == 0, runs["report"].stderr
     with open(course.root / "reports/mixtures/scores.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
-    assert [row[:3] for row in rows[1:]] == [[f"'{FORMULA}", "ungradable", ""], ["alice", "graded", "10.0"],
+    assert [row[:3] for row in rows[1:]] == [[f"'{FORMULA}", "ungradable", ""], ["alice", "graded", "11.0"],
                                             ["carol", "ungradable", ""], [NAMED_IN_RED, "ungradable", ""]]
     hostile = [{"student": start + "x", "status": "grader error", "score": None, "max_score": 10,
                 "reason": start + "cmd|' /C calc'!A0"} for start in ("=", "+", "-", "@", "\t", "\r")]
@@ -368,7 +368,7 @@ def test_no_csv_cell_starts_like_a_formula(hostile_class, tmp_path):
 
 def test_unreadable_work_is_never_a_zero(hostile_class):
     course, runs = hostile_class
-    assert scores_in(course.root) == {"alice": 10}           # no zero grades in nbgrader's gradebook
+    assert scores_in(course.root) == {"alice": 11}           # no zero grades in nbgrader's gradebook
     carol = result_of(course.root, "carol")
     assert (carol["status"], carol["score"], carol["reason"]) == ("ungradable", None, "the notebook file is empty")
     assert runs["feedback"].returncode == 0, runs["feedback"].stderr
@@ -376,7 +376,7 @@ def test_unreadable_work_is_never_a_zero(hostile_class):
     assert "<p>Status: <strong>could not be graded</strong> (the notebook file is empty)</p>" in page
     assert "Score:" not in page
     alice = (course.root / "feedback/alice/mixtures/mixtures.html").read_text(encoding="utf-8")
-    assert "<p>Score: <strong>10 / 10</strong></p>" in alice
+    assert "<p>Score: <strong>11 / 11</strong></p>" in alice
 
 
 # ---------------------------------------------------------------- grader faults quoting the sandbox

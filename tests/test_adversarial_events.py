@@ -58,7 +58,7 @@ def test_malformed_forged_and_contradictory_events_cost_only_points(course, sour
     ) + answer("q1-answer")
     course.submit("mallory", with_answer(source, "q1-answer", forged))
     (result,) = course.grade().results
-    assert (result["status"], result["attempts"], result["score"]) == ("graded", 1, 9)
+    assert (result["status"], result["attempts"], result["score"]) == ("graded", 1, 10)
     q1 = result["questions"][0]
     assert {q["id"]: q["points"] for q in result["questions"]} == {**FULL, "q1": 0}
     assert q1["message"] == (
@@ -124,7 +124,7 @@ def test_memory_is_bounded_for_all_processes_of_a_submission_together(source, or
     results = grade_notebook(source, with_answer(source, "q4-answer", hog), oracle,
                              Limits(memory_bytes=2 * 2**30, wall_seconds=120))
     assert time.monotonic() - started < 60   # stopped for its memory, long before its time-out
-    assert points(results) == {**FULL, "q4": 0, "q5": 0, "q6": 0}
+    assert points(results) == {**FULL, "q4": 0, "q5": 0, "q6": 0, "q7": 0}
     assert results[3].message == ("the notebook's processes together used more than 2 GiB of memory "
                                   "and were stopped while running cell 'q4-answer'")
     assert processes_with(token) == []

@@ -18,7 +18,7 @@ from autograder.grade import grade_submission
 from autograder.notebook import ANSWER, parse_with_repairs
 from autograder.validate import cell_name, duplicate_warnings, edited_locked_cells, validate
 
-FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
+FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1, "q7": 1}
 ID_NOTE = "a cell id that was not valid (1 to 64 letters, digits, - or _) was replaced"
 WRONG_Q3 = (Path(__file__).parent / "fixtures" / "mixtures" / "q3-answer--divide-by-n.py").read_text()
 WRONG_Q3_MESSAGE = ("check failed: sigmas should be [0.816, 0] (divide by N_k, not N; standard "
@@ -444,7 +444,7 @@ def test_a_class_of_damaged_and_duplicated_notebooks_is_graded_on_what_can_be_re
     with course.gradebook() as gb:
         scores = {s.student.id: s.score for s in gb.find_assignment("mixtures").submissions}
     assert {s: scores[s] for s in results if s != "no-code"} == {
-        "faults": 10, "dup-wrong-first": 10, "dup-wrong-last": 8, "dup-locked": 10, "lost-answer": 9}
+        "faults": 11, "dup-wrong-first": 11, "dup-wrong-last": 9, "dup-locked": 11, "lost-answer": 10}
 
 
 def test_validate_repairs_and_picks_the_same_copy_as_grading(source, tmp_path):

@@ -58,16 +58,16 @@ def test_the_zero_penalty_shows_in_table_csv_feedback_and_nbgrader_export(course
     late_class(course, source, 2.5, "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
     result = course.cli("grade", "mixtures")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[2] == "lena     graded  2.5 h −10 pt  1✓  2✓  2✓  2✓  2✓  1✓  10/10"
+    assert result.stdout.splitlines()[2] == "lena     graded  2.5 h −11 pt  1✓  2✓  2✓  2✓  2✓  1✓  1✓  11/11"
     assert course.cli("report", "mixtures").returncode == 0
     (row,) = read_csv(course.root / "reports/mixtures/scores.csv")
-    assert (row["score"], row["seconds_late"], row["late_penalty"], row["final_score"]) == ("10.0", "9000", "10.0", "0.0")
+    assert (row["score"], row["seconds_late"], row["late_penalty"], row["final_score"]) == ("11.0", "9000", "11.0", "0.0")
     assert course.cli("feedback", "mixtures").returncode == 0
     page = (course.root / "feedback/lena/mixtures/mixtures.html").read_text()
-    assert "late by 2.5 h; late penalty 10 points, final score 0 / 10" in page
+    assert "late by 2.5 h; late penalty 11 points, final score 0 / 11" in page
     nbgrader(course, "export")
     (exported,) = read_csv(course.root / "grades.csv")
-    assert (exported["raw_score"], exported["late_submission_penalty"], exported["score"]) == ("10.0", "10.0", "0.0")
+    assert (exported["raw_score"], exported["late_submission_penalty"], exported["score"]) == ("11.0", "11.0", "0.0")
 
 
 def test_a_course_plugin_class_sets_the_penalty(course, source):
@@ -78,16 +78,16 @@ def test_a_course_plugin_class_sets_the_penalty(course, source):
         "        return total_seconds_late // 3600 + 1\n")
     late_class(course, source, 2.5, "c.AssignLatePenalties.plugin_class = 'hourly_penalty.OnePointPerHour'\n")
     result = course.cli("grade", "mixtures")
-    assert result.stdout.splitlines()[2] == "lena     graded  2.5 h −3 pt  1✓  2✓  2✓  2✓  2✓  1✓  10/10"
+    assert result.stdout.splitlines()[2] == "lena     graded  2.5 h −3 pt  1✓  2✓  2✓  2✓  2✓  1✓  1✓  11/11"
     recorded = json.loads((course.root / "autograded/lena/mixtures/autograder-result.json").read_text())
-    assert (recorded["score"], recorded["late_penalty"]) == (10.0, 3.0)
+    assert (recorded["score"], recorded["late_penalty"]) == (11.0, 3.0)
 
 
 def test_on_time_work_has_no_penalty_even_with_a_zero_policy(course, source):
     late_class(course, source, -1, "c.LateSubmissionPlugin.penalty_method = 'zero'\n")
     course.cli("grade", "mixtures")
     recorded = json.loads((course.root / "autograded/lena/mixtures/autograder-result.json").read_text())
-    assert (recorded["score"], recorded["late_penalty"]) == (10.0, None)
+    assert (recorded["score"], recorded["late_penalty"]) == (11.0, None)
 
 
 def test_report_writes_canvas_and_moodle_grade_files(course, source, with_answer):
@@ -103,16 +103,16 @@ def test_report_writes_canvas_and_moodle_grade_files(course, source, with_answer
     assert f"wrote {folder / 'canvas.csv'}" in report.stdout.splitlines()
     assert (folder / "canvas.csv").read_text().splitlines() == [
         "Student,ID,SIS User ID,SIS Login ID,Section,mixtures",
-        "    Points Possible,,,,,10.0",
-        "\"Lovelace, Ada\",,ada,ada@example.edu,,10.0",
+        "    Points Possible,,,,,11.0",
+        "\"Lovelace, Ada\",,ada,ada@example.edu,,11.0",
         "\"Chen, Bo\",,bo,bo@example.edu,,",
-        "\"Eve, =HYPERLINK(1)\",,eve,eve@example.edu,,9.0",
+        "\"Eve, =HYPERLINK(1)\",,eve,eve@example.edu,,10.0",
     ]
     assert (folder / "moodle.csv").read_text().splitlines() == [
         "First name,Last name,ID number,Email address,mixtures",
-        "Ada,Lovelace,ada,ada@example.edu,10.0",
+        "Ada,Lovelace,ada,ada@example.edu,11.0",
         "Bo,Chen,bo,bo@example.edu,",
-        "'=HYPERLINK(1),Eve,eve,eve@example.edu,9.0",
+        "'=HYPERLINK(1),Eve,eve,eve@example.edu,10.0",
     ]
 
 
@@ -133,7 +133,7 @@ def test_formgrader_gets_the_graded_notebook_and_manual_grades_reach_the_export(
     assert by_id["q6"].source == next(c.source for c in source.cells
                                       if c.metadata.get("nbgrader", {}).get("grade_id") == "q6")
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in graded.cells]
-    added = graded.cells[ids.index("q6") + 1]     # where the student put it: after the last cell
+    added = graded.cells[ids.index("q7") + 1]     # where the student put it: after the last cell
     assert (added.source, added.metadata.get("nbgrader")) == ("print('my own extra cell')", None)
     assert [c.source for c in graded.cells if c is not added and c.cell_type == "markdown"] == \
         [c.source for c in source.cells if c.cell_type == "markdown"]
@@ -144,7 +144,7 @@ def test_formgrader_gets_the_graded_notebook_and_manual_grades_reach_the_export(
         gb.db.commit()
     nbgrader(course, "export")
     (exported,) = read_csv(course.root / "grades.csv")
-    assert exported["score"] == "10.0"
+    assert exported["score"] == "11.0"
 
 
 def test_an_ungradable_resubmission_removes_the_stale_graded_notebook(course, source):

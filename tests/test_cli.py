@@ -69,14 +69,14 @@ def test_outside_a_course_checkout(tmp_path):
 def test_validate_the_blank_release_reports_every_question_unanswered():
     result = autograder("validate", "exercises/mixtures/mixtures.ipynb")
     assert result.returncode == 1
-    assert result.stdout.count("not answered yet") == 6
-    assert "0 of 6 questions pass" in result.stdout
+    assert result.stdout.count("not answered yet") == 7
+    assert "0 of 7 questions pass" in result.stdout
 
 
 def test_validate_the_reference_solution_passes():
     result = autograder("validate", "solutions/mixtures/mixtures.ipynb")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 of 6 questions pass" in result.stdout
+    assert "7 of 7 questions pass" in result.stdout
 
 
 def test_validate_warns_about_an_edited_test_cell(tmp_path):
@@ -99,4 +99,4 @@ def test_every_command_has_help(command):
 def test_check_command_passes_on_the_course():
     result = autograder("check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "mixtures: ok" in result.stdout and "reference 10/10" in result.stdout
+    assert "mixtures: ok" in result.stdout and "reference 11/11" in result.stdout

@@ -18,7 +18,7 @@ import pytest
 
 from autograder.notebook import read_notebook
 
-FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
+FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1, "q7": 1}
 ZERO = dict.fromkeys(FULL, 0)
 
 
@@ -73,8 +73,8 @@ def test_a_class_ends_with_every_submission_in_a_recorded_state(course, source, 
     assert results["ivan"]["score"] is None and results["carol"]["score"] is None
     assert all(r["isolated"] for r in results.values() if r["status"] == "graded")
     # nbgrader's gradebook holds the same scores; missing and ungradable work has no grades.
-    assert gradebook_scores(course) == {"alice": 10, "bob": 0, "erin": 10,
-                                        "zoë-ßtudent": 10, "frank": 10, "grace": 10, "heidi": 8}
+    assert gradebook_scores(course) == {"alice": 11, "bob": 0, "erin": 11,
+                                        "zoë-ßtudent": 11, "frank": 11, "grace": 11, "heidi": 9}
 
 
 def test_nbgrader_export_reads_our_gradebook(course, source):
@@ -85,7 +85,7 @@ def test_nbgrader_export_reads_our_gradebook(course, source):
                             cwd=course.root, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(course.root / "grades.csv", encoding="utf-8")))
-    assert [(r["student_id"], float(r["score"]), float(r["max_score"])) for r in rows] == [("alice", 10, 10)]
+    assert [(r["student_id"], float(r["score"]), float(r["max_score"])) for r in rows] == [("alice", 11, 11)]
 
 
 def test_regrading_is_idempotent_and_only_changed_work_is_rerun(course, source, release, with_answer):
@@ -102,7 +102,7 @@ def test_regrading_is_idempotent_and_only_changed_work_is_rerun(course, source, 
     third = course.grade()
     assert (third.graded_now, third.unchanged) == (1, 1)
     assert by_student(third)["bob"]["score"] == 1
-    assert gradebook_scores(course) == {"alice": 10, "bob": 1}
+    assert gradebook_scores(course) == {"alice": 11, "bob": 1}
     assert course.grade(force=True).graded_now == 2
 
 
@@ -184,7 +184,7 @@ def test_grader_faults_are_retried_and_never_recorded_as_zero(course, source, mo
     monkeypatch.setattr(batch, "_worker", crash_once_then_work)
     results = by_student(course.grade())
     assert (tmp_path / "crashed").exists()
-    assert results["bob"]["status"] == "graded" and results["bob"]["score"] == 10
+    assert results["bob"]["status"] == "graded" and results["bob"]["score"] == 11
 
     monkeypatch.setattr(batch, "_worker", always_fail)
     course.submit("carol", source)
@@ -248,7 +248,7 @@ def test_killing_the_grader_mid_batch_loses_nothing(course, source, with_answer)
     assert not list(results.glob("*/mixtures/.*partial"))
     summary = course.grade()
     assert (summary.graded_now, summary.unchanged) == (8 - done, done)
-    assert all(r["status"] == "graded" and r["score"] == 10 for r in summary.results)
+    assert all(r["status"] == "graded" and r["score"] == 11 for r in summary.results)
     assert len(gradebook_scores(course)) == 8
 
 
@@ -260,7 +260,7 @@ def test_concurrent_regrades_wait_for_each_other(course, source, with_answer):
     outputs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert sum("another grader is running" in err for _, err in outputs) == 1
-    assert gradebook_scores(course) == {f"student{i:02d}": 10 for i in range(3)}
+    assert gradebook_scores(course) == {f"student{i:02d}": 11 for i in range(3)}
 
 
 def test_feedback_shows_visible_messages_and_nothing_hidden(course, source, release, with_answer):
@@ -285,7 +285,7 @@ def test_feedback_shows_visible_messages_and_nothing_hidden(course, source, rele
         if len(line) > 12 and "END HIDDEN" not in line:
             assert line not in page, f"hidden test text in feedback: {line}"
     bob = (course.root / "feedback/bob/mixtures/mixtures.html").read_text(encoding="utf-8")
-    assert bob.count("not answered yet") == 6 and "0 / 10" in bob
+    assert bob.count("not answered yet") == 7 and "0 / 11" in bob
 
 
 def test_report_writes_scores_and_a_summary_plot(course, source, release):
@@ -298,7 +298,7 @@ def test_report_writes_scores_and_a_summary_plot(course, source, release):
     folder = course.root / "reports" / "mixtures"
     rows = list(csv.DictReader(open(folder / "scores.csv", encoding="utf-8")))
     assert [(r["student"], r["status"], r["score"], r["q2"]) for r in rows] == [
-        ("alice", "graded", "10.0", "2.0"), ("bob", "graded", "0.0", "0.0"), ("carol", "ungradable", "", "")]
+        ("alice", "graded", "11.0", "2.0"), ("bob", "graded", "0.0", "0.0"), ("carol", "ungradable", "", "")]
     assert (folder / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (folder / "summary.html").read_text(encoding="utf-8")
     assert "1 of 2" in page and "data:image/png;base64," in page

@@ -52,15 +52,15 @@ def test_the_table_and_the_csv_say_why_points_were_lost_and_how_late(graded_clas
     course, grade = graded_class
     assert grade.returncode == 0
     # Not a terminal (a log, CI): one line per finished submission, on stderr.
-    assert progress_lines(grade.stderr) == ([1, 2, 3], {("alice", "10/10"), ("bob", "5/10"), ("carol", "9/10")})
+    assert progress_lines(grade.stderr) == ([1, 2, 3], {("alice", "11/11"), ("bob", "5/11"), ("carol", "10/11")})
     assert grade.stdout.splitlines() == [
         "mixtures: 3 students — 3 graded (3 graded now, 0 unchanged)",
-        "student  status  late   q1  q2  q3  q4  q5  q6  total",
-        "alice    graded         1✓  2✓  2✓  2✓  2✓  1✓  10/10",
-        "bob      graded         1✓  2✓  2✓  0·  0·  0·  5/10",
-        "carol    graded  2.5 h  0✗  2✓  2✓  2✓  2✓  1✓  9/10",
+        "student  status  late   q1  q2  q3  q4  q5  q6  q7  total",
+        "alice    graded         1✓  2✓  2✓  2✓  2✓  1✓  1✓  11/11",
+        "bob      graded         1✓  2✓  2✓  0·  0·  0·  0·  5/11",
+        "carol    graded  2.5 h  0✗  2✓  2✓  2✓  2✓  1✓  1✓  10/11",
         "reasons:",
-        f"  bob: q4, q5, q6: {OUT_OF_TIME}",
+        f"  bob: q4, q5, q6, q7: {OUT_OF_TIME}",
         f"  carol: q1: {NO_FUNCTION}",
     ]
     report = course.cli("report", "mixtures")
@@ -68,7 +68,7 @@ def test_the_table_and_the_csv_say_why_points_were_lost_and_how_late(graded_clas
     with open(course.root / "reports/mixtures/scores.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [(r["student"], r["seconds_late"], r["notes"], r["reason"]) for r in rows] == [
-        ("alice", "0", "", ""), ("bob", "0", f"q4, q5, q6: {OUT_OF_TIME}", ""),
+        ("alice", "0", "", ""), ("bob", "0", f"q4, q5, q6, q7: {OUT_OF_TIME}", ""),
         ("carol", "9000", f"q1: {NO_FUNCTION}", "")]
 
 
@@ -79,11 +79,11 @@ def test_only_the_named_students_are_regraded(graded_class):
     assert unknown.stderr == ("autograder: error: mixtures has no student named yves, zed: check the spelling "
                               f"(students are on the roster or under {course.root / 'submitted'}/)\n")
     again = course.cli("grade", "mixtures", "--student", "alice")
-    assert (again.returncode, again.stderr) == (0, "autograder: graded 1/1: alice (10/10)\n")
+    assert (again.returncode, again.stderr) == (0, "autograder: graded 1/1: alice (11/11)\n")
     assert again.stdout.splitlines() == [
         "mixtures: 1 students — 1 graded (1 graded now, 0 unchanged)",
-        "student  status  late  q1  q2  q3  q4  q5  q6  total",
-        "alice    graded        1✓  2✓  2✓  2✓  2✓  1✓  10/10",
+        "student  status  late  q1  q2  q3  q4  q5  q6  q7  total",
+        "alice    graded        1✓  2✓  2✓  2✓  2✓  1✓  1✓  11/11",
     ]
 
 
@@ -109,7 +109,7 @@ def test_the_progress_bar_leaves_its_final_line_on_a_terminal(course, source, mo
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     summary = batch.grade_assignment(course.assignment, progress=True)
-    assert [r["score"] for r in summary.results] == [10.0]
+    assert [r["score"] for r in summary.results] == [11.0]
     shown = terminal.getvalue()
     assert shown.endswith("\n")                              # left on screen, not erased
     assert shown.rsplit("\r", 1)[-1].startswith("100%|") and " 1/1 " in shown.rsplit("\r", 1)[-1]
@@ -141,7 +141,7 @@ def test_grading_without_the_sandbox_warns_in_one_line_and_names_who(course, sou
     assert warning == ("autograder: warning: student code will NOT be isolated (AUTOGRADER_BWRAP="
                        "/nonexistent is not an executable file); point AUTOGRADER_BWRAP at the bwrap "
                        "program (or unset it) to sandbox it")
-    assert progress_lines("\n".join(progress)) == ([1, 2], {("alice", "10/10"), ("bob", "10/10")})
+    assert progress_lines("\n".join(progress)) == ([1, 2], {("alice", "11/11"), ("bob", "11/11")})
     assert result.stdout.splitlines()[-1] == (
         "note: graded WITHOUT the sandbox (not isolated): alice, bob; once bubblewrap works, regrade them "
         "with `python -m autograder grade mixtures --student alice bob`")

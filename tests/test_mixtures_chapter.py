@@ -101,3 +101,84 @@ def test_mixture_line_matches_the_clean_fit(glued):
     all-points line."""
     assert abs(glued["mixture_slope_median"] - glued["wls_5to20_m"]) < 0.05
     assert abs(glued["mixture_intercept_median"] - glued["wls_5to20_b"]) < 9
+
+
+# --- Roeder (1990) galaxy velocities, as fitted by mclust (Scrucca et al. 2016) -------------
+# mclust's three-component unequal-variance ("V") model of MASS::galaxies / 1000: ln L = -203.179,
+# BIC = 2 ln L - p ln n = -441.61 with p = 8 (three means, three variances, two free weights) and
+# n = 82; means 9.71, 21.40 and 33.04 thousand km/s. The next-best K = 3 optimum that EM finds
+# from random starts (means 19.38, 19.82, 22.89) has ln L = -212.08, about 9 lower, so the
+# tolerances below are met by the maximum only.
+
+def test_galaxies_k3_loglike_matches_mclust(glued):
+    assert glued["gal_n"] == 82
+    assert abs(glued["gal_k3_loglike"] - (-203.179)) <= 0.001
+
+
+def test_galaxies_k3_bic_matches_mclust(glued):
+    assert glued["gal_k3_n_params"] == 8
+    assert abs(glued["gal_k3_bic"] - (-441.61)) <= 0.005
+
+
+@pytest.mark.parametrize("name, mean", [("low", 9.71), ("mid", 21.40), ("high", 33.04)])
+def test_galaxies_k3_means_match_mclust(glued, name, mean):
+    assert abs(glued[f"gal_k3_mean_{name}"] - mean) <= 0.005
+
+
+def test_galaxies_bic_picks_three(glued):
+    """mclust's BIC over K = 1..6 of the V model is largest at K = 3, with K = 5 a close second."""
+    assert glued["gal_bic_best_k"] == 3
+    assert glued["gal_bic_runner_up_k"] == 5 and glued["gal_bic_runner_up_gap"] < 1.0
+
+
+def test_galaxies_heldout_likelihood_is_flat_beyond_three(glued):
+    """Cross-validation rejects K = 1 clearly and cannot separate K = 3..5 (the chapter's claim)."""
+    assert glued["gal_cv_gain_1_to_2"] > 2 * glued["gal_cv_err_typical"]
+    assert glued["gal_cv_spread_3_to_5"] < glued["gal_cv_err_typical"]
+    assert glued["gal_cv_best_k"] in (3, 4, 5)
+
+
+# --- Checks of the sampled mixtures ---------------------------------------------------------
+
+def test_posterior_predictive_tail_probabilities_are_not_extreme(glued):
+    """The outlier model reproduces the number of >3 sigma points and the largest residual."""
+    assert glued["ppc_t_obs_median"] == 3
+    for name in ("ppc_p_far", "ppc_p_max"):
+        assert 0.05 < glued[name] < 0.95, name
+
+
+def test_exchangeable_mixture_switches_labels(glued):
+    """With close components, the sampler visits both labellings about equally often."""
+    assert glued["switch_n"] > 10
+    assert 0.3 < glued["switch_frac_first_high"] < 0.7
+    assert glued["switch_sorted_mean_lo"] < 0 < glued["switch_sorted_mean_hi"]
+
+
+# --- Extreme deconvolution (Bovy, Hogg & Roweis 2011) against astroML's XDGMM ---------------
+
+def test_extreme_deconvolution_agrees_with_astroml(glued):
+    """From-scratch XD and astroML's XDGMM, started differently, reach the same maximum:
+    means and covariances to 1e-3, weights to 1e-3, ln L to 1e-3."""
+    assert glued["xd_dmu"] < 1e-3
+    assert glued["xd_dV"] < 1e-3
+    assert glued["xd_dalpha"] < 1e-3
+    assert glued["xd_dlogL"] < 1e-3
+
+
+def test_extreme_deconvolution_removes_the_noise_from_the_cluster_width(glued):
+    """The naive GMM inflates the cluster's dispersion by the errors; XD recovers the truth."""
+    true = glued["xd_cluster_sd_true"]
+    assert glued["xd_cluster_sd_naive"] > 1.5 * true
+    assert abs(glued["xd_cluster_sd_xd"] - true) < 0.25 * true
+
+
+def test_glued_numbers_replace_typed_ones(glued):
+    """The single-Gaussian saddle, the tied-width fit and the BIC gain quoted in the text."""
+    assert abs(glued["symmetric_neg_loglike"] - 1095.29) < 0.01
+    assert abs(glued["tied_neg_loglike"] - 1034.0018) < 1e-4
+    assert abs(glued["faithful_gain_2_to_3"] - 2.4) < 0.1
+
+
+def test_nuisance_parameters_barely_correlate_with_the_line(glued):
+    """The corner plot's claim: the background parameters hardly correlate with m and b."""
+    assert glued["corner_max_nuisance_corr"] < 0.2

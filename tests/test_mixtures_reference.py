@@ -197,10 +197,71 @@ def fit_gmm(x, weights, means, sigmas, tol=1e-10, max_iter=5000, min_sigma=1e-6)
             return dict(weights=w, means=m, sigmas=s, log_likelihoods=history, status="converged")
     return dict(weights=w, means=m, sigmas=s, log_likelihoods=history, status="max_iter reached")
 """,
+    # the natural route: the student's own fit_gmm (here the alternative above) and
+    # log_gaussian, folds as a boolean mask, scores collected in a list
+    "q7-answer": """
+def choose_k_by_heldout(x, k_values, n_folds, seed):
+    x = np.asarray(x, float)
+    folds = np.array_split(np.random.default_rng(seed).permutation(len(x)), n_folds)
+    scores = []
+    for k in k_values:
+        total = 0.0
+        for fold in folds:
+            held = np.zeros(len(x), bool)
+            held[fold] = True
+            train = x[~held]
+            fit = fit_gmm(train, np.ones(k) / k, np.quantile(train, (np.arange(k) + 0.5) / k),
+                          np.ones(k) * train.std(), tol=1e-6)
+            if fit["status"] == "collapsed":
+                total = -np.inf
+                break
+            terms = np.log(fit["weights"]) + log_gaussian(x[held][:, None], fit["means"], fit["sigmas"])
+            total += logsumexp(terms, axis=1).sum()
+        scores.append(total / len(x))
+    best = int(np.argmax(scores))
+    return int(k_values[best]), np.array(scores)
+""",
 }
 
 
 def test_other_correct_methods_earn_full_marks(grade_with_answers):
     results = grade_with_answers("mixtures", ALTERNATIVES)
     assert [(r.id, r.points, r.status) for r in results] == \
-        [(q, points, "passed") for q, points in (("q1", 1), ("q2", 2), ("q3", 2), ("q4", 2), ("q5", 2), ("q6", 1))]
+        [(q, points, "passed") for q, points in (("q1", 1), ("q2", 2), ("q3", 2), ("q4", 2), ("q5", 2), ("q6", 1),
+                                                             ("q7", 1))]
+
+
+# --- Q7: choosing K by held-out likelihood -------------------------------------------------------
+
+def _three_clusters():
+    rng = np.random.default_rng(7)
+    return np.concatenate([rng.normal(-6.0, 1.0, 15), rng.normal(0.0, 1.0, 15), rng.normal(6.0, 1.0, 15)])
+
+
+def test_heldout_choice_uses_the_same_em_as_fit_gmm(ref):
+    """Q7's self-contained EM (so that a wrong Q4 cannot cost Q7 its points in the reference)
+    gives the same held-out scores as the same recipe written with the reference fit_gmm."""
+    x = _three_clusters()
+    k_values, n_folds, seed = [1, 2, 3, 4], 3, 0
+    _, scores = ref["choose_k_by_heldout"](x, k_values, n_folds, seed)
+    folds = np.array_split(np.random.default_rng(seed).permutation(x.size), n_folds)
+    expected = []
+    for k in k_values:
+        total = 0.0
+        for fold in folds:
+            train = np.delete(x, fold)
+            fit = ref["fit_gmm"](train, np.full(k, 1.0 / k), np.quantile(train, (np.arange(k) + 0.5) / k),
+                                 np.full(k, train.std()), tol=1e-6)
+            total += logsumexp(np.log(fit["weights"]) + stats.norm.logpdf(x[fold][:, None], fit["means"],
+                                                                          fit["sigmas"]), axis=1).sum()
+        expected.append(total / x.size)
+    assert scores == pytest.approx(expected, rel=1e-10)
+
+
+def test_heldout_likelihood_picks_the_true_k_where_training_likelihood_picks_the_largest(ref):
+    x = _three_clusters()
+    best, scores = ref["choose_k_by_heldout"](x, [1, 2, 3, 4], 3, 0)
+    assert best == 3 and np.argmax(scores) == 2
+    train = [ref["fit_gmm"](x, np.full(k, 1.0 / k), np.quantile(x, (np.arange(k) + 0.5) / k),
+                            np.full(k, x.std()), tol=1e-6)["log_likelihoods"][-1] for k in (1, 2, 3, 4)]
+    assert np.all(np.diff(train) > 0), "the training likelihood grows with K, so it would pick K = 4"

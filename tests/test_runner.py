@@ -14,15 +14,15 @@ def points(results):
 def test_a_hard_exit_keeps_the_points_already_earned(source, oracle, with_answer):
     submission = with_answer(source, "q4-answer", "import os\nos._exit(3)")
     results = grade_notebook(source, submission, oracle)
-    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 0, "q5": 0, "q6": 0}
-    assert {r.status for r in results if r.id in ("q4", "q5", "q6")} == {"not run"}
+    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 0, "q5": 0, "q6": 0, "q7": 0}
+    assert {r.status for r in results if r.id in ("q4", "q5", "q6", "q7")} == {"not run"}
     assert results[3].message == "the notebook's process exited early with code 3 while running cell 'q4-answer'"
 
 
 def test_a_time_out_keeps_the_points_already_earned(source, oracle, with_answer):
     submission = with_answer(source, "q5-answer", "while True:\n    try:\n        pass\n    except KeyboardInterrupt:\n        pass")
     results = grade_notebook(source, submission, oracle, Limits(wall_seconds=5))
-    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 0, "q6": 0}
+    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 0, "q6": 0, "q7": 0}
     assert results[4].message == "the notebook ran out of time (limit 5 s) while running cell 'q5-answer'"
 
 
@@ -34,7 +34,7 @@ def test_a_crash_in_an_added_cell_is_located_by_its_position(source, oracle):
     at = [grade_id(c) for c in submission.cells].index("q6-answer")
     submission.cells.insert(at, crash)
     results = grade_notebook(source, submission, oracle)
-    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 0}
+    assert points(results) == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 0, "q7": 0}
     assert results[5].message == f"the notebook's process exited early with code 5 while running cell {at + 1} of the notebook"
 
 
@@ -44,7 +44,7 @@ def test_writing_to_stderr_and_exceptions_in_added_cells_cost_nothing(source, or
     noisy.metadata = {}
     noisy.source = "import sys, warnings\nprint('debug', file=sys.stderr)\nwarnings.warn('careful')\n1 / 0"
     submission.cells.insert(4, noisy)
-    assert sum(points(grade_notebook(source, submission, oracle)).values()) == 10
+    assert sum(points(grade_notebook(source, submission, oracle)).values()) == 11
 
 
 def test_edited_and_deleted_test_cells_are_restored(source, oracle):
@@ -54,7 +54,7 @@ def test_edited_and_deleted_test_cells_are_restored(source, oracle):
         if grade_id(cell) == "q2":
             cell.source = "pass"
     results = points(grade_notebook(source, submission, oracle))
-    assert results == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
+    assert results == {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1, "q7": 1}
 
 
 def test_a_visible_check_disabled_by_monkeypatching_still_fails_the_hidden_probes(source, oracle, with_answer):

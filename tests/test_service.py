@@ -49,11 +49,11 @@ def test_submit_prints_the_grade_and_the_gradebook_records_it(served, tmp_path):
                         "--token-file", str(tmp_path / "token"), cwd=tmp_path, env={"AUTOGRADER_TOKEN": ""})
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "mixtures: attempt 1, graded, 10 / 10 points"
-    assert lines[1] == "  q1  passed   1/1 pt" and len(lines) == 7
+    assert lines[0] == "mixtures: attempt 1, graded, 11 / 11 points"
+    assert lines[1] == "  q1  passed   1/1 pt" and len(lines) == 8
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{server.course / 'gradebook.db'}") as gb:
-        assert gb.find_submission("mixtures", "alice").score == 10
+        assert gb.find_submission("mixtures", "alice").score == 11
     submitted = server.course / "submitted/alice/mixtures/mixtures.ipynb"
     assert submitted.read_bytes() == (ROOT / "solutions/mixtures/mixtures.ipynb").read_bytes()
 
@@ -66,11 +66,11 @@ def test_a_wrong_answer_gets_the_same_result_as_batch_grading_and_no_probe_detai
     batch = grade_notebook(notebooks["source"], notebooks["wrong_nb"], notebooks["oracle"])
     assert [(q["id"], q["points"], q["status"], q["message"]) for q in attempt["questions"]] == \
         [(r.id, r.points, r.status, r.message) for r in batch]
-    assert attempt["score"] == 9 and attempt["status"] == "graded"
+    assert attempt["score"] == 10 and attempt["status"] == "graded"
     assert set(attempt) == {"id", "assignment", "received_at", "state", "status", "score", "max_score",
                             "reason", "repairs", "questions"}
     assert all(set(q) == {"id", "points", "max_points", "status", "message"} for q in attempt["questions"])
-    assert attempt["questions"][-1]["message"].startswith("check failed: point 3")
+    assert next(q for q in attempt["questions"] if q["id"] == "q6")["message"].startswith("check failed: point 3")
 
 
 def test_an_accepted_upload_is_stored_by_its_hash_before_the_reply(served, notebooks):
@@ -228,12 +228,12 @@ def test_a_server_killed_with_a_queue_loses_nothing_and_grades_each_attempt_once
         attempts = [restarted.verdict(token, i) for i in ids]
     finally:
         restarted.stop()
-    assert [a["score"] for a in attempts] == [10, 0, 9, 0]
+    assert [a["score"] for a in attempts] == [11, 0, 10, 0]
     rows = journal.execute("SELECT attempt_id, count(*) FROM results GROUP BY attempt_id").fetchall()
     assert sorted(rows) == [(i, 1) for i in ids]
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        assert gb.find_submission("mixtures", "zoe").score == 10   # keep = "best"
+        assert gb.find_submission("mixtures", "zoe").score == 11   # keep = "best"
     recorded = json.loads((course / "autograded/zoe/mixtures/autograder-result.json").read_text())
     assert recorded["service_attempt"] == ids[0]
     # The batch grader sees the service's record as this very submission: nothing to regrade.

@@ -37,7 +37,7 @@ def test_a_student_logs_in_uploads_and_reads_the_verdict(site, page):
     assert page.locator("#assignment option").all_text_contents() == ["mixtures (5 of 5 tries left)"]
     page.get_by_label("Notebook (.ipynb, saved)").set_input_files(str(ROOT / "solutions/mixtures/mixtures.ipynb"))
     page.get_by_role("button", name="Submit for grading").click()
-    page.get_by_text("Graded: 10 / 10 points.").wait_for(timeout=60_000)
+    page.get_by_text("Graded: 11 / 11 points.").wait_for(timeout=60_000)
     rows = page.locator("#result tbody tr")
     assert rows.count() == 6
     assert rows.nth(0).locator("td").all_text_contents() == ["q1", "1 / 1", "passed", ""]
@@ -90,10 +90,10 @@ def test_under_a_jupyterhub_style_prefix_the_page_and_submit_work(tmp_path, page
         page.get_by_role("button", name="Log in").click()
         page.get_by_label("Notebook (.ipynb, saved)").set_input_files(str(ROOT / "exercises/mixtures/mixtures.ipynb"))
         page.get_by_role("button", name="Submit for grading").click()
-        page.get_by_text("Graded: 0 / 10 points.").wait_for(timeout=60_000)
+        page.get_by_text("Graded: 0 / 11 points.").wait_for(timeout=60_000)
         (tmp_path / "token").write_text(token)
         result = autograder("submit", str(ROOT / "solutions/mixtures/mixtures.ipynb"), "--server", server.url,
                             "--token-file", str(tmp_path / "token"), cwd=tmp_path, env={"AUTOGRADER_TOKEN": ""})
     finally:
         server.stop()
-    assert result.stdout.splitlines()[0] == "mixtures: attempt 2, graded, 10 / 10 points"
+    assert result.stdout.splitlines()[0] == "mixtures: attempt 2, graded, 11 / 11 points"

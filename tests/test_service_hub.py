@@ -85,10 +85,10 @@ def test_a_student_submits_through_the_hub_and_gets_the_grade(hub, tmp_path):
     result = autograder("submit", str(ROOT / "solutions/mixtures/mixtures.ipynb"), "--server", url,
                         cwd=tmp_path, env={"AUTOGRADER_TOKEN": tokens["alice"]})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "mixtures: attempt 1, graded, 10 / 10 points"
+    assert result.stdout.splitlines()[0] == "mixtures: attempt 1, graded, 11 / 11 points"
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        assert gb.find_submission("mixtures", "alice").score == 10
+        assert gb.find_submission("mixtures", "alice").score == 11
 
 
 def test_the_web_page_and_its_script_come_through_the_hub(hub):

@@ -15,7 +15,7 @@ from autograder.notebook import grade_id, questions, read_notebook
 from autograder.validate import find_release, validate
 from autograder.verdict import FAILED, PASSED, QuestionResult, explain_safely
 
-FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1}
+FULL = {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 2, "q6": 1, "q7": 1}
 RELEASE = Assignment("mixtures").release
 
 

@@ -60,7 +60,7 @@ def test_a_fetched_copy_warns_of_nothing_and_validates_outside_the_repository(tm
     assert result.returncode == 0, result.stdout
     assert "  warning: cell 'q2' was edited; the original from the exercise runs instead, here and when graded" \
         in result.stdout.splitlines()
-    assert result.stdout.splitlines()[-1] == "6 of 6 questions pass their visible checks."
+    assert result.stdout.splitlines()[-1] == "7 of 7 questions pass their visible checks."
     again = cli("fetch", "mixtures", str(tmp_path / "work"))
     assert again.returncode == 2
     assert again.stderr == (f"autograder: error: {notebook} already exists and is kept (your work is safe): "
