@@ -18,6 +18,7 @@ import pytest
 from autograder.course import Assignment
 from autograder.errors import AutograderError
 from autograder.intake import ImportLimits, import_submissions
+from autograder.notebook import questions
 
 DEC1 = (2026, 12, 1, 10, 0, 0)
 NOV30 = (2026, 11, 30, 9, 0, 0)
@@ -380,7 +381,10 @@ def test_an_lms_export_grades_end_to_end(course, source, with_answer, tmp_path):
         "bob: is corrupt (it fails its CRC-32 check or is cut short), "
         "so 'export-2026-12-01/bob/files/mixtures.ipynb' was skipped; download the export again"]
     results = {r["student"]: (r["status"], r["score"], r["received_at"]) for r in summary.results}
-    assert results == {"alice": ("graded", 10.0, epoch(DEC1)), "carol": ("graded", 9.0, epoch(NOV30))}
+    points = {q.id: q.points for q in questions(source)}
+    total = sum(points.values())
+    assert results == {"alice": ("graded", total, epoch(DEC1)),
+                       "carol": ("graded", total - points["q1"], epoch(NOV30))}
     assert sorted(p.name for p in (course.root / "submitted").iterdir()) == ["alice", "carol"]
     assert (course.root / submitted("alice")).read_text() == nbformat.writes(source)
     assert (course.root / submitted("alice")).stat().st_mtime == epoch(DEC1)
