@@ -227,3 +227,11 @@ def test_figures_and_exercises_are_numbered_within_their_chapter(built_book, num
     numbers = re.findall(r'<span class="caption-number">(?:Fig\. )?(\d+)\.\d+', page)
     numbers += re.findall(r"Exercise (\d+)\.\d+", page)
     assert numbers and set(numbers) == {str(number)}, f"{name} is chapter {number}: numbers {sorted(set(numbers))}"
+
+
+def test_the_index_lists_every_glossary_term(built_book):
+    glossary = built_page(built_book, "glossary")
+    terms = {dt["id"]: dt.get_text(" ", strip=True).rstrip("¶").strip() for dt in glossary.select("dl.glossary dt[id]")}
+    index = built_page(built_book, "genindex")
+    targets = {a["href"].split("#")[-1] for a in index.select("a[href^='glossary.html#']")}
+    assert len(terms) > 50 and set(terms) <= targets, sorted(set(terms) - targets)
