@@ -12,7 +12,10 @@ Sources:
   statsmodels.datasets.co2 with scikit-learn;
 - generalised least squares and the sandwich covariance of the diagonal-only estimator
   (closed forms), with the coverage of their intervals from seeded simulations;
-- Foreman-Mackey et al. (2017, AJ 154, 220): celerite's log-likelihood is exact, at O(N) cost.
+- Foreman-Mackey et al. (2017, AJ 154, 220): celerite's log-likelihood is exact, at O(N) cost,
+  and the SHO kernel's closed form, of which celerite2's RotationTerm is a sum of two;
+- the law of total variance, with the GLS conditional of a linear parameter, for the depth of a
+  transit whose GP hyperparameters are marginalised with emcee.
 
 Timings and their log-log slopes are printed by the chapter, never asserted: a loaded machine
 changes them, and speed belongs in measurements, not in tests.
@@ -171,6 +174,54 @@ def test_celerite_log_likelihood_equals_the_dense_one(glued):
     assert glued["transit_ll_celerite"] == pytest.approx(glued["transit_ll_dense"], rel=1e-10)
     assert glued["cost_ll_max_rel_diff"] < 1e-10
 
+
+
+# --- marginalising the hyperparameters -------------------------------------------------------
+
+def test_transit_chain_is_long_enough(glued):
+    """emcee's documentation asks for chains longer than 50 integrated autocorrelation times."""
+    assert glued["transit_chain_in_tau"] >= 50
+
+
+def test_law_of_total_variance_matches_the_sampled_variance(glued):
+    """Var(delta | y) = E[s^2(theta)] + Var[delta_hat(theta)], the GLS conditional being exact
+    for a linear parameter with a flat prior. The sampled variance has about 2000 effective
+    draws (relative Monte Carlo error about 3 per cent), so 12 per cent is four of those."""
+    assert glued["transit_hyper_part"] >= 0
+    assert glued["transit_var_total_decomposed"] == pytest.approx(
+        glued["transit_depth_marg_sd"] ** 2, rel=0.12)
+
+
+def test_marginalised_depth_is_consistent(glued):
+    """Marginalising barely moves this well-sampled transit, and it still covers the truth."""
+    assert abs(glued["transit_depth_marg"] - glued["transit_depth_gp"]) < 0.2 * glued["transit_depth_gp_sd"]
+    assert glued["transit_depth_marg_sd"] == pytest.approx(glued["transit_depth_gp_sd"], rel=0.1)
+    assert abs(glued["transit_depth_marg"] - glued["transit_depth_true"]) < 2 * glued["transit_depth_marg_sd"]
+    assert glued["transit_corr_depth_max"] < 0.3, "the text calls the depth nearly uncorrelated"
+
+
+# --- stellar rotation -------------------------------------------------------------------------
+
+def test_rotation_kernel_from_scratch_equals_celerite2(glued):
+    """RotationTerm is two SHO terms with the mapping of Foreman-Mackey et al. (2017) / celerite2,
+    and the SHO kernel has the closed form the chapter writes down."""
+    assert glued["rot_max_diff"] < 1e-10
+
+
+def test_rotation_kernel_closed_form_properties(glued):
+    """k(0) = sigma^2, and the primary mode oscillates at exactly 2 pi / P."""
+    assert glued["rot_k0"] == pytest.approx(glued["rot_true_sigma"] ** 2, rel=1e-12)
+    assert glued["rot_mode_period"] == pytest.approx(glued["rot_true_period"], rel=1e-12)
+
+
+def test_rotation_period_is_recovered(glued):
+    true = glued["rot_true_period"]
+    assert glued["rot_period_ml"] == pytest.approx(true, rel=0.1)
+    assert glued["rot_period_lo"] < glued["rot_period_med"] < glued["rot_period_hi"]
+    assert glued["rot_period_med"] - 2 * glued["rot_period_minus"] < true \
+        < glued["rot_period_med"] + 2 * glued["rot_period_plus"]
+    assert glued["rot_period_ls"] == pytest.approx(true, rel=0.25), "the periodogram finds the right peak"
+    assert glued["rot_chain_in_tau"] >= 50
 
 def test_cost_scaling_was_measured_to_large_n(glued):
     """The chapter times celerite2 up to a million points (its slopes are printed, not tested)."""
