@@ -30,13 +30,13 @@ def with_mpipool():
 
 
 def with_schwimmbad():
+    """The results on the main rank; the worker ranks never return from ``MPIPool()``."""
     from schwimmbad import MPIPool
 
-    with MPIPool() as pool:
-        if not pool.is_master():
-            pool.wait()                      # serve tasks until the main rank closes the pool
-            sys.exit(0)
-        return list(pool.map(log_likelihood, DISPERSIONS))
+    pool = MPIPool()     # worker ranks serve tasks inside this call, then exit
+    # No `with` block and no close(): the pool closes itself when the main rank exits, and
+    # closing it twice sends stop messages to workers that may have finished already.
+    return list(pool.map(log_likelihood, DISPERSIONS))
 
 
 if __name__ == "__main__":

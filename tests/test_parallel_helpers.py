@@ -37,8 +37,11 @@ def test_the_mpi_pool_libraries_return_the_serial_map_in_order(library, tmp_path
     from astrostats.parallel import run_mpi_module
     from astrostats.parallel_mpi_pools import DISPERSIONS, log_likelihood
 
-    run_mpi_module("astrostats.parallel_mpi_pools", library, tmp_path / "out.npy", n_ranks=3, cwd=tmp_path)
-    assert np.array_equal(np.load(tmp_path / "out.npy"), [log_likelihood(d) for d in DISPERSIONS])
+    serial = [log_likelihood(d) for d in DISPERSIONS]
+    for run in range(5):     # closing a schwimmbad pool twice failed about one run in twenty
+        run_mpi_module("astrostats.parallel_mpi_pools", library, tmp_path / f"{run}.npy",
+                       n_ranks=3, cwd=tmp_path)
+        assert np.array_equal(np.load(tmp_path / f"{run}.npy"), serial)
 
 
 def test_an_array_task_depends_on_its_id_only():
